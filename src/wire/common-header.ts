@@ -1,0 +1,157 @@
+import * as lo from 'buffer-layout';
+import { fieldsOf } from './layout-fields.js';
+import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from './bytes.js';
+
+/**
+ * The common header carried by every emulated frame (one frame = one UDP datagram).
+ * Network byte order. Declared once here; offsets used on the hot path come from this.
+ *
+ * `congestion`, `pathTag` and `feedback` are reserved for in-band congestion signalling
+ * (CONGA's CE field, LBTag and piggybacked feedback); zero when unused.
+ */
+export const commonHeaderLayout = lo.struct<CommonHeader>([
+  lo.u8('version'),
+  lo.u8('type'),
+  lo.u8('ttl'),
+  lo.u8('ecn'),
+  lo.u8('flags'),
+  lo.u8('protocol'),
+  lo.u8('congestion'),
+  lo.u8('pathTag'),
+  lo.u32be('src'),
+  lo.u32be('dst'),
+  lo.u16be('srcPort'),
+  lo.u16be('dstPort'),
+  lo.u16be('payloadLength'),
+  lo.u16be('feedback'),
+  lo.u32be('seq'),
+  lo.f64be('timestamp'),
+]);
+
+export interface CommonHeader {
+  version: number;
+  type: number;
+  ttl: number;
+  /** ECN codepoint, RFC 3168: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE */
+  ecn: number;
+  flags: number;
+  protocol: number;
+  congestion: number;
+  pathTag: number;
+  src: number;
+  dst: number;
+  srcPort: number;
+  dstPort: number;
+  payloadLength: number;
+  feedback: number;
+  seq: number;
+  /** send time in nanoseconds of the sender's clock */
+  timestamp: number;
+}
+
+export const WIRE_VERSION = 1;
+export const HEADER_BYTES = commonHeaderLayout.span;
+/** Largest frame the emulator carries: fits a loopback UDP datagram comfortably. */
+export const MAX_FRAME_BYTES = 9000;
+export const ECN_CE = 3;
+export const ECN_ECT0 = 2;
+
+export const H = fieldsOf(commonHeaderLayout, [
+  'version', 'type', 'ttl', 'ecn', 'flags', 'protocol', 'congestion', 'pathTag',
+  'src', 'dst', 'srcPort', 'dstPort', 'payloadLength', 'feedback', 'seq', 'timestamp',
+] as const);
+
+// Plain offsets for the hot path.
+export const OFF_VERSION = H.version.offset;
+export const OFF_TYPE = H.type.offset;
+export const OFF_TTL = H.ttl.offset;
+export const OFF_ECN = H.ecn.offset;
+export const OFF_FLAGS = H.flags.offset;
+export const OFF_PROTOCOL = H.protocol.offset;
+export const OFF_CONGESTION = H.congestion.offset;
+export const OFF_PATHTAG = H.pathTag.offset;
+export const OFF_SRC = H.src.offset;
+export const OFF_DST = H.dst.offset;
+export const OFF_SRCPORT = H.srcPort.offset;
+export const OFF_DSTPORT = H.dstPort.offset;
+export const OFF_PAYLOADLEN = H.payloadLength.offset;
+export const OFF_FEEDBACK = H.feedback.offset;
+export const OFF_SEQ = H.seq.offset;
+export const OFF_TIMESTAMP = H.timestamp.offset;
+
+export type ParseErrorKind = 'short' | 'version' | 'truncated' | 'length';
+export const PARSE_ERROR_KINDS: readonly ParseErrorKind[] = ['short', 'version', 'truncated', 'length'];
+
+/**
+ * Bounds and consistency check of the common header, allocation-free.
+ * Returns null when the frame is well formed, else why it is not.
+ */
+export function checkCommonHeader(b: Uint8Array): ParseErrorKind | null {
+  if (b.length < HEADER_BYTES) return 'short';
+  if (b[OFF_VERSION] !== WIRE_VERSION) return 'version';
+  const len = readU16(b, OFF_PAYLOADLEN);
+  if (HEADER_BYTES + len > b.length) return 'truncated';
+  if (HEADER_BYTES + len < b.length) return 'length';
+  return null;
+}
+
+export type ParseResult = { ok: true; header: CommonHeader } | { ok: false; error: ParseErrorKind };
+
+/** Parsed form for tests and reports. Never throws. */
+export function parseCommonHeader(b: Uint8Array): ParseResult {
+  const error = checkCommonHeader(b);
+  if (error) return { ok: false, error };
+  return { ok: true, header: commonHeaderLayout.decode(asBuffer(b)) };
+}
+
+/** Writes a header at the front of `b` (which must hold HEADER_BYTES + payloadLength). */
+export function encodeCommonHeader(h: CommonHeader, b: Uint8Array): void {
+  commonHeaderLayout.encode(h, asBuffer(b));
+}
+
+/** buffer-layout works on Node Buffers; this views the same bytes without copying. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export interface FrameInit {
+  type?: number;
+  ttl?: number;
+  ecn?: number;
+  flags?: number;
+  protocol: number;
+  src: number;
+  dst: number;
+  srcPort?: number;
+  dstPort?: number;
+  seq?: number;
+  timestamp?: number;
+}
+
+/**
+ * Allocates a frame with room for `payloadLength` bytes after the header and fills the
+ * header with the fast writers (the hot path for senders). Payload bytes are left zero.
+ */
+export function makeFrame(init: FrameInit, payloadLength: number): Uint8Array {
+  const b = new Uint8Array(HEADER_BYTES + payloadLength);
+  b[OFF_VERSION] = WIRE_VERSION;
+  b[OFF_TYPE] = init.type ?? 0;
+  b[OFF_TTL] = init.ttl ?? 64;
+  b[OFF_ECN] = init.ecn ?? 0;
+  b[OFF_FLAGS] = init.flags ?? 0;
+  b[OFF_PROTOCOL] = init.protocol;
+  writeU32(b, OFF_SRC, init.src);
+  writeU32(b, OFF_DST, init.dst);
+  writeU16(b, OFF_SRCPORT, init.srcPort ?? 0);
+  writeU16(b, OFF_DSTPORT, init.dstPort ?? 0);
+  writeU16(b, OFF_PAYLOADLEN, payloadLength);
+  writeU32(b, OFF_SEQ, init.seq ?? 0);
+  writeF64(b, OFF_TIMESTAMP, init.timestamp ?? 0);
+  return b;
+}
+
+export const frameSrc = (b: Uint8Array): number => readU32(b, OFF_SRC);
+export const frameDst = (b: Uint8Array): number => readU32(b, OFF_DST);
+export const frameSeq = (b: Uint8Array): number => readU32(b, OFF_SEQ);
+export const frameTimestamp = (b: Uint8Array): number => readF64(b, OFF_TIMESTAMP);
+export const payloadOf = (b: Uint8Array): Uint8Array => b.subarray(HEADER_BYTES);
