@@ -23,8 +23,23 @@ export interface DirectionStats {
   drops: number;
   maxQueueBytes: number;
   ecnMarked: number;
+  /** frames lost on the wire by link emulation (random loss; not queue drops) */
+  lost: number;
+  /** extra copies delivered by link emulation */
+  duplicated: number;
+  /** frames delivered after a frame sent later than them */
+  reordered: number;
 }
 
 export function emptyDirectionStats(): DirectionStats {
-  return { bytes: 0, packets: 0, drops: 0, maxQueueBytes: 0, ecnMarked: 0 };
+  return {
+    bytes: 0,
+    packets: 0,
+    drops: 0,
+    maxQueueBytes: 0,
+    ecnMarked: 0,
+    lost: 0,
+    duplicated: 0,
+    reordered: 0,
+  };
 }

@@ -7,7 +7,7 @@ export interface FieldSpec {
 }
 
 /** Field offsets and widths derived once from a buffer-layout structure declaration. */
-export function fieldsOf<K extends string>(layout: Structure, names: readonly K[]): Record<K, FieldSpec> {
+export function fieldsOf<K extends string>(layout: Structure<any>, names: readonly K[]): Record<K, FieldSpec> {
   const out = {} as Record<K, FieldSpec>;
   for (const name of names) {
     const offset = layout.offsetOf(name);

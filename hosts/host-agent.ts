@@ -1,0 +1,47 @@
+import type { HostStack } from '../src/run/host-stack.js';
+import type { Timer } from '../src/net/clock.js';
+import { makeFrame, type FrameInit } from '../src/wire/common-header.js';
+
+/**
+ * The base of every agent on a host: binds one protocol on the host's stack, sends frames
+ * stamped with the host's clock, and keeps its timers so stop() leaves nothing behind.
+ */
+export class HostAgent {
+  private unbind: (() => void) | null = null;
+  private readonly timers = new Set<Timer>();
+
+  constructor(readonly host: HostStack, readonly protocol: number) {}
+
+  start(onFrame: (frame: Uint8Array) => void): void {
+    this.unbind = this.host.bind(this.protocol, onFrame);
+  }
+
+  stop(): void {
+    this.unbind?.();
+    this.unbind = null;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+  }
+
+  get now(): number {
+    return this.host.clock.now();
+  }
+
+  /** A frame from this host with room for `payloadLength` bytes, timestamped now. */
+  frame(init: Omit<FrameInit, 'protocol' | 'src'>, payloadLength: number): Uint8Array {
+    return makeFrame({ ...init, protocol: this.protocol, src: this.host.address, timestamp: init.timestamp ?? this.now }, payloadLength);
+  }
+
+  send(frame: Uint8Array): void {
+    this.host.send(frame);
+  }
+
+  after(delayNs: number, fn: () => void): Timer {
+    const t = this.host.clock.setTimer(delayNs, () => {
+      this.timers.delete(t);
+      fn();
+    });
+    this.timers.add(t);
+    return t;
+  }
+}

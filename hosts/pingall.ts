@@ -1,0 +1,156 @@
+import { HostAgent } from './host-agent.js';
+import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
+import type { PingallResult } from '../src/report/types.js';
+import { percentile, round } from '../src/report/types.js';
+import { Deferred } from '../src/run/deferred.js';
+import { NS_PER_MS } from '../src/net/clock.js';
+import { PING_REPLY, PING_REQUEST, PROTO_PING } from '../src/wire/protocols.js';
+import {
+  OFF_DST, OFF_SRC, OFF_TYPE, OFF_SRCPORT, OFF_DSTPORT, HEADER_BYTES, frameSeq, frameTimestamp,
+} from '../src/wire/common-header.js';
+import { readU16, readU32, writeU32, writeU16 } from '../src/wire/bytes.js';
+
+export interface PingallSpec {
+  count: number;
+}
+
+const PING_PAYLOAD = 56;
+const TIMEOUT_NS = 1000 * NS_PER_MS;
+
+/**
+ * Every host pings every other host `count` times, one request in flight per ordered pair.
+ * A reply must echo its request's pair and sequence and payload; anything else is a mismatch.
+ */
+class Pinger extends HostAgent {
+  rtts: number[] = [];
+  sent = 0;
+  received = 0;
+  mismatched = 0;
+  /** per destination index: sequence number awaited, or -1 */
+  private awaiting: number[];
+  private timeouts: Array<{ cancel(): void } | null>;
+
+  constructor(
+    ctx: WorkloadContext,
+    readonly index: number,
+    private readonly peers: readonly number[],
+    private readonly count: number,
+    private readonly onPairDone: () => void,
+  ) {
+    super(ctx.hosts[index]!, PROTO_PING);
+    this.awaiting = peers.map(() => -1);
+    this.timeouts = peers.map(() => null);
+  }
+
+  begin(): void {
+    this.start((f) => this.onFrame(f));
+    this.peers.forEach((_, j) => {
+      if (j !== this.index) this.ping(j, 0);
+    });
+  }
+
+  private ping(j: number, seq: number): void {
+    if (seq >= this.count) {
+      this.onPairDone();
+      return;
+    }
+    const f = this.frame({ type: PING_REQUEST, dst: this.peers[j]!, srcPort: this.index, dstPort: j, seq }, PING_PAYLOAD);
+    // The payload carries the pair and sequence, so a reply can be checked against its request.
+    writeU32(f, HEADER_BYTES, this.index);
+    writeU32(f, HEADER_BYTES + 4, j);
+    writeU32(f, HEADER_BYTES + 8, seq);
+    this.awaiting[j] = seq;
+    this.sent++;
+    this.send(f);
+    this.timeouts[j] = this.after(TIMEOUT_NS, () => {
+      this.timeouts[j] = null;
+      this.awaiting[j] = -1;
+      this.ping(j, seq + 1);
+    });
+  }
+
+  private onFrame(f: Uint8Array): void {
+    if (f[OFF_TYPE] === PING_REQUEST) {
+      // Echo: swap addresses and ports, keep payload, sequence and timestamp.
+      const src = readU32(f, OFF_SRC);
+      writeU32(f, OFF_SRC, readU32(f, OFF_DST));
+      writeU32(f, OFF_DST, src);
+      const sp = readU16(f, OFF_SRCPORT);
+      writeU16(f, OFF_SRCPORT, readU16(f, OFF_DSTPORT));
+      writeU16(f, OFF_DSTPORT, sp);
+      f[OFF_TYPE] = PING_REPLY;
+      this.send(f);
+      return;
+    }
+    if (f[OFF_TYPE] !== PING_REPLY) {
+      this.mismatched++;
+      return;
+    }
+    const j = readU16(f, OFF_SRCPORT);
+    const seq = frameSeq(f);
+    const ok =
+      j < this.peers.length &&
+      this.awaiting[j] === seq &&
+      readU32(f, HEADER_BYTES) === this.index &&
+      readU32(f, HEADER_BYTES + 4) === j &&
+      readU32(f, HEADER_BYTES + 8) === seq &&
+      readU32(f, OFF_SRC) === this.peers[j];
+    if (!ok) {
+      this.mismatched++;
+      return;
+    }
+    this.received++;
+    this.rtts.push(this.now - frameTimestamp(f));
+    this.awaiting[j] = -1;
+    this.timeouts[j]?.cancel();
+    this.timeouts[j] = null;
+    this.ping(j, seq + 1);
+  }
+}
+
+const pingall: WorkloadModule<PingallSpec> = {
+  kind: 'pingall',
+  async run(ctx, spec) {
+    const n = ctx.hosts.length;
+    const addresses = ctx.hosts.map((h) => h.address);
+    const pairs = n * (n - 1);
+    const done = new Deferred<void>('pingall');
+    let finished = 0;
+    const onPairDone = (): void => {
+      finished++;
+      ctx.progress(finished / pairs);
+      if (finished === pairs) done.resolve();
+    };
+    const pingers = ctx.hosts.map((_, i) => new Pinger(ctx, i, addresses, spec.count, onPairDone));
+    if (pairs === 0) done.resolve();
+    pingers.forEach((p) => p.begin());
+    try {
+      await ctx.driver.wait(done);
+    } finally {
+      pingers.forEach((p) => p.stop());
+    }
+    const rtts = pingers.flatMap((p) => p.rtts).map((ns) => ns / 1000);
+    const sent = pingers.reduce((s, p) => s + p.sent, 0);
+    const received = pingers.reduce((s, p) => s + p.received, 0);
+    const mismatched = pingers.reduce((s, p) => s + p.mismatched, 0);
+    const lossy = ctx.fabric.lossy;
+    const result: PingallResult = {
+      workload: 'pingall',
+      pairs,
+      sent,
+      received,
+      rttUs: {
+        p50: round(percentile(rtts, 50)),
+        p99: round(percentile(rtts, 99)),
+        mean: round(rtts.reduce((s, v) => s + v, 0) / Math.max(1, rtts.length)),
+        max: round(rtts.reduce((m, v) => Math.max(m, v), 0)),
+      },
+      mismatched,
+      // On lossless links every request must come back; on lossy ones, every reply must match.
+      correct: mismatched === 0 && (lossy ? received > 0 || pairs === 0 : received === sent),
+    };
+    return [result];
+  },
+};
+
+export default pingall;

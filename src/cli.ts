@@ -1,0 +1,121 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { loadScenario, ScenarioError } from './scenario/load.js';
+import { runScenario } from './run/runner.js';
+import { renderReport } from './report/table.js';
+
+/** Exit codes of the contract: 0 all correct, 1 some run wrong, 2 bad arguments or scenario. */
+export const EXIT_OK = 0;
+export const EXIT_WRONG = 1;
+export const EXIT_USAGE = 2;
+
+/** Writes JSON to a file, or to stdout for "-". */
+function writeJson(out: string, value: unknown): void {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  if (out === '-') process.stdout.write(text);
+  else writeFileSync(out, text);
+}
+
+function parseMode(v: string): 'sim' | 'udp' {
+  if (v !== 'sim' && v !== 'udp') throw new InvalidArgumentError('expected sim or udp');
+  return v;
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer 0..4294967295');
+  return n;
+}
+
+function progressBar(enabled: boolean): { update(label: string, f: number): void; stop(): void } {
+  if (!enabled) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: ' {bar} {percentage}% | {label}', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(label, f) {
+      if (!started) {
+        bar.start(100, 0, { label });
+        started = true;
+      }
+      bar.update(Math.round(f * 100), { label });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = new Command('ina')
+    .description('A programmable-switch emulator for in-network aggregation and load balancing')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('run every workload of a scenario and print a table (and a JSON report)')
+    .argument('<file>', 'scenario YAML file')
+    .option('--mode <mode>', 'sim | udp (overrides the file)', parseMode)
+    .option('--seed <n>', 'seed (overrides the file)', parseSeed)
+    .option('--json <out>', 'write the JSON report to a file, or - for stdout (the table then goes to stderr)')
+    .option('--quiet', 'no progress bar')
+    .action(async (file: string, o: { mode?: 'sim' | 'udp'; seed?: number; json?: string; quiet?: boolean }) => {
+      const scenario = loadScenario(file);
+      const bar = progressBar(!o.quiet && process.stderr.isTTY === true);
+      let report;
+      try {
+        report = await runScenario(scenario, { mode: o.mode, seed: o.seed, onProgress: (l, f) => bar.update(l, f) });
+      } finally {
+        bar.stop();
+      }
+      const table = renderReport(report) + '\n';
+      if (o.json === '-') process.stderr.write(table);
+      else process.stdout.write(table);
+      if (o.json) writeJson(o.json, report);
+      code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
+    });
+
+  const bench = program.command('bench').description('measure the emulator');
+  bench
+    .command('forwarding')
+    .description('kpps of a bare datagram relay and of a switch running pipelines/l3, same frames, one run')
+    .option('--json <out>', 'write the result as JSON (- for stdout)')
+    .option('--seconds <s>', 'duration of each measurement', (v) => Number(v), 3)
+    .action(async (o: { json?: string; seconds: number }) => {
+      const { benchForwarding } = await import('./bench/forwarding.js');
+      const r = await benchForwarding({ seconds: o.seconds });
+      process.stderr.write(`forwarding: relay ${r.relayKpps} kpps, switch (l3) ${r.switchKpps} kpps, ratio ${r.ratio} (${r.frameBytes}-byte frames)\n`);
+      if (o.json) writeJson(o.json, r);
+    });
+  bench
+    .command('pipeline')
+    .description('Mpps of the match-action engine in-process, no sockets')
+    .option('--json <out>', 'write the result as JSON (- for stdout)')
+    .option('--packets <n>', 'packets per program', (v) => Number(v), 2_000_000)
+    .action(async (o: { json?: string; packets: number }) => {
+      const { benchPipeline } = await import('./bench/pipeline.js');
+      const rs = await benchPipeline({ packets: o.packets });
+      for (const r of rs) process.stderr.write(`pipeline ${r.program}: ${r.mpps} Mpps\n`);
+      if (o.json) writeJson(o.json, rs.length === 1 ? rs[0] : rs);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (e instanceof ScenarioError) {
+      process.stderr.write(`ina: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`ina: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_USAGE;
+  }
+  return code;
+}

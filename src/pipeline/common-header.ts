@@ -1,0 +1,29 @@
+import { checkCommonHeader, commonHeaderLayout, OFF_TTL } from '../wire/common-header.js';
+import { HeaderType, type HeaderRef } from './header.js';
+import type { ProgramBuilder } from './program.js';
+import type { Packet } from './packet.js';
+
+/** The emulator's common frame header as a P4 header type, shared by every program. */
+export const commonHeaderType = new HeaderType('common', commonHeaderLayout);
+
+/**
+ * The parser's verify step for the common header: a wrong version or a payload length that
+ * disagrees with the datagram's size rejects the frame with that reason.
+ */
+export function verifyCommonHeader(pkt: Packet<unknown>): string | null {
+  const err = checkCommonHeader(pkt.buf);
+  return err === null ? null : err === 'short' ? 'PacketTooShort' : err;
+}
+
+/** Declares the common header instance; programs extend the parser from here. */
+export function declareCommonHeader<M>(p: ProgramBuilder<M>): HeaderRef {
+  return p.header('common', commonHeaderType);
+}
+
+/** Decrements TTL in place; false when the frame must die (TTL was 0 or 1). */
+export function decrementTtl(buf: Uint8Array): boolean {
+  const ttl = buf[OFF_TTL]!;
+  if (ttl <= 1) return false;
+  buf[OFF_TTL] = ttl - 1;
+  return true;
+}

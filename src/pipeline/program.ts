@@ -1,0 +1,116 @@
+import type { Clock } from '../net/clock.js';
+import type { Rng } from '../net/rng.js';
+import { HeaderType, type HeaderRef } from './header.js';
+import type { Structure } from 'buffer-layout';
+import type { Packet } from './packet.js';
+import { Parser, type ParserSpec } from './parser.js';
+import { noAction, type ActionDef, type ActionParam } from './action.js';
+import { Table, type TableSpec } from './table.js';
+import { Register } from './externs/register.js';
+import { Counter, type CounterType } from './externs/counter.js';
+import { Meter } from './externs/meter.js';
+import { Hash, type HashAlgorithm } from './externs/hash.js';
+import { RandomExtern } from './externs/random.js';
+
+/** What the target hands a program when it is instantiated on one switch. */
+export interface PipelineEnv {
+  readonly switchName: string;
+  /** distinct per switch, so hash-based choices at two tiers do not polarize */
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly clock: Clock;
+  readonly portCount: number;
+  /** the traffic manager's egress queue depth of a port, in bytes */
+  queueBytes(port: number): number;
+  /** the scenario's `switches` section and anything else the program is configured with */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** The controls of a program: PSA ingress and (optional) egress. */
+export interface Controls<M> {
+  ingress(pkt: Packet<M>): void;
+  egress?(pkt: Packet<M>): void;
+}
+
+/** A program in pipelines/: a name, a fresh-metadata function and a build step. */
+export interface ProgramFactory<M = any> {
+  readonly name: string;
+  readonly description: string;
+  metadata(): M;
+  /** clears metadata in place between packets; without it the engine calls metadata() per packet */
+  resetMetadata?(m: M): void;
+  build(p: ProgramBuilder<M>, env: PipelineEnv): Controls<M>;
+}
+
+export function defineProgram<M>(f: ProgramFactory<M>): ProgramFactory<M> {
+  return f;
+}
+
+/** The declarations a program makes, collected for the engine and the control plane. */
+export class ProgramBuilder<M> {
+  readonly headers: HeaderRef[] = [];
+  readonly tables: Table<M>[] = [];
+  readonly registers: Register[] = [];
+  readonly counters: Counter[] = [];
+  readonly meters: Meter[] = [];
+  readonly noAction: ActionDef<M> = noAction<M>();
+  parserSpec: ParserSpec<M> | null = null;
+  /** bound on passes through the pipeline (1 + recirculations/resubmissions) */
+  maxPasses = 4;
+
+  constructor(private readonly env: PipelineEnv) {}
+
+  header(name: string, layout: Structure<any> | HeaderType): HeaderRef {
+    const type = layout instanceof HeaderType ? layout : new HeaderType(name, layout);
+    const ref = { index: this.headers.length, type, name };
+    this.headers.push(ref);
+    return ref;
+  }
+
+  parser(spec: ParserSpec<M>): void {
+    this.parserSpec = spec;
+  }
+
+  action(name: string, params: readonly ActionParam[], run: ActionDef<M>['run']): ActionDef<M> {
+    return { name, params, run };
+  }
+
+  table(spec: TableSpec<M>): Table<M> {
+    if (this.tables.some((t) => t.name === spec.name)) throw new Error(`duplicate table ${spec.name}`);
+    const t = new Table<M>(spec, this.noAction);
+    this.tables.push(t);
+    return t;
+  }
+
+  register(name: string, width: number, size: number, signed = false): Register {
+    const r = new Register(name, width, size, signed);
+    this.registers.push(r);
+    return r;
+  }
+
+  counter(name: string, size: number, type: CounterType = 'packets_and_bytes'): Counter {
+    const c = new Counter(name, size, type);
+    this.counters.push(c);
+    return c;
+  }
+
+  meter(name: string, size: number, unit: 'bytes' | 'packets' = 'bytes'): Meter {
+    const m = new Meter(name, size, unit);
+    this.meters.push(m);
+    return m;
+  }
+
+  /** A hash unit seeded from the switch's seed (plus a salt so two units differ). */
+  hash(algorithm: HashAlgorithm, salt = 0): Hash {
+    return new Hash(algorithm, (this.env.seed ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+  }
+
+  random(label = 'random'): RandomExtern {
+    return new RandomExtern(this.env.rng.fork(label));
+  }
+
+  buildParser(): Parser<M> {
+    if (!this.parserSpec) throw new Error('program declared no parser');
+    return new Parser(this.parserSpec);
+  }
+}

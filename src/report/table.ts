@@ -1,0 +1,71 @@
+import type { AllreduceResult, PingallResult, Report, RunResult } from './types.js';
+
+function pad(s: string, n: number, left = false): string {
+  return left ? s.padEnd(n) : s.padStart(n);
+}
+
+function fmt(v: unknown, digits = 2): string {
+  return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : String(v ?? '-');
+}
+
+function pingallLines(r: PingallResult): string[] {
+  return [
+    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies, rtt p50 ${fmt(r.rttUs.p50, 1)} us p99 ${fmt(r.rttUs.p99, 1)} us` +
+      (r.mismatched ? `, ${r.mismatched} mismatched` : '') +
+      `  ${r.correct ? 'OK' : 'WRONG'}`,
+  ];
+}
+
+/** All-reduce results in the style of nccl-tests' all_reduce_perf (bandwidths in Gbit/s). */
+function allreduceLines(rs: AllreduceResult[]): string[] {
+  const head =
+    `#${pad('size(B)', 11)} ${pad('count', 10)} ${pad('type', 7)} ${pad('algorithm', 10)} ${pad('workers', 7)} ` +
+    `${pad('time(us)', 11)} ${pad('algbw(Gb/s)', 11)} ${pad('busbw(Gb/s)', 11)} ${pad('retx', 6)} ${pad('maxerr', 9)}  result`;
+  const lines = [head];
+  for (const r of rs) {
+    const elems = r.bytes / 4;
+    lines.push(
+      ` ${pad(String(r.bytes), 11)} ${pad(String(elems), 10)} ${pad(r.dtype, 7)} ${pad(r.algorithm, 10)} ${pad(String(r.workers), 7)} ` +
+        `${pad((r.timeSec * 1e6).toFixed(1), 11)} ${pad(r.algbwGbps.toFixed(3), 11)} ${pad(r.busbwGbps.toFixed(3), 11)} ` +
+        `${pad(String(r.retransmissions), 6)} ${pad(r.maxAbsError.toExponential(1), 9)}  ${r.correct ? 'OK' : 'WRONG'}` +
+        (r.fallback ? `  (fallback: ${r.fallback})` : ''),
+    );
+  }
+  const ring = rs.find((r) => r.algorithm === 'ring');
+  for (const r of rs) {
+    if (r === ring || !ring || r.fallback) continue;
+    const n = r.workers;
+    lines.push(`${r.algorithm} vs ring: x${(ring.timeSec / r.timeSec).toFixed(2)} (theory 2(N-1)/N = ${((2 * (n - 1)) / n).toFixed(2)})`);
+  }
+  return lines;
+}
+
+function genericLines(r: RunResult): string[] {
+  const fields = Object.entries(r)
+    .filter(([k, v]) => k !== 'workload' && k !== 'correct' && (typeof v === 'number' || typeof v === 'string'))
+    .map(([k, v]) => `${k}=${fmt(v, 3)}`);
+  return [`${r.workload}: ${fields.join(' ')}  ${r.correct ? 'OK' : 'WRONG'}`];
+}
+
+/** The human-readable table `ina run` prints. */
+export function renderReport(report: Report): string {
+  const out: string[] = [];
+  out.push(`# ${report.scenario}: ${report.topology.kind}, ${report.topology.switches.length} switches, ${report.topology.hosts.length} hosts, ${report.topology.links} links; mode ${report.mode}, seed ${report.seed}`);
+  let i = 0;
+  const runs = report.runs;
+  while (i < runs.length) {
+    const r = runs[i]!;
+    if (r.workload === 'allreduce') {
+      const group: AllreduceResult[] = [];
+      while (i < runs.length && runs[i]!.workload === 'allreduce' && (runs[i] as AllreduceResult).bytes === (r as AllreduceResult).bytes) group.push(runs[i++] as AllreduceResult);
+      out.push(...allreduceLines(group));
+      continue;
+    }
+    if (r.workload === 'pingall') out.push(...pingallLines(r as PingallResult));
+    else out.push(...genericLines(r));
+    i++;
+  }
+  const drops = report.switches.reduce((s, w) => s + w.drops.parser + w.drops.table + w.drops.queue, 0);
+  out.push(`# switches: ${report.switches.reduce((s, w) => s + w.packetsIn, 0)} packets in, ${drops} dropped; all runs ${report.runs.every((r) => r.correct) ? 'correct' : 'NOT correct'}`);
+  return out.join('\n');
+}

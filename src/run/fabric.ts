@@ -1,0 +1,177 @@
+import type { Clock } from '../net/clock.js';
+import type { Transport } from '../net/transport.js';
+import { SimTransport } from '../net/sim-transport.js';
+import { UdpTransport } from '../net/udp-transport.js';
+import { SimClock } from '../net/sim-clock.js';
+import { ShapedPort, DEFAULT_LINK, type LinkConfig } from '../net/link-shaper.js';
+import { createRng, type Rng } from '../net/rng.js';
+import type { Port } from '../net/port.js';
+import { Switch } from '../switch/switch.js';
+import type { ProgramFactory } from '../pipeline/program.js';
+import type { LinkSpec, Topology } from '../topology/types.js';
+import { nodeByName } from '../topology/types.js';
+import { installRoutes } from '../topology/routing-controller.js';
+import { HostStack } from './host-stack.js';
+import type { LinkReport, SwitchReport } from '../report/types.js';
+
+export interface LinkOverride extends Partial<LinkConfig> {
+  between: readonly [string, string] | readonly string[];
+}
+
+export interface FabricSpec {
+  readonly topology: Topology;
+  readonly mode: 'sim' | 'udp';
+  readonly seed: number;
+  readonly links: Partial<LinkConfig> & { overrides?: readonly LinkOverride[] };
+  /** the program every switch runs */
+  readonly program: ProgramFactory;
+  /** the scenario's `switches` section, handed to programs */
+  readonly switchOptions?: Readonly<Record<string, unknown>>;
+  /** udp only: the address sockets bind to */
+  readonly host?: string;
+}
+
+export interface FabricLink {
+  readonly spec: LinkSpec;
+  readonly config: LinkConfig;
+  /** egress of spec.a toward spec.b */
+  readonly ab: ShapedPort;
+  /** egress of spec.b toward spec.a */
+  readonly ba: ShapedPort;
+}
+
+/** FNV-1a of a name: per-switch hash seeds that differ between switches and runs' seeds. */
+function nameSeed(seed: number, name: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function linkConfigFor(spec: FabricSpec['links'], a: string, b: string): LinkConfig {
+  const { overrides, ...defaults } = spec;
+  let cfg: LinkConfig = { ...DEFAULT_LINK, ...defaults };
+  for (const o of overrides ?? []) {
+    const [x, y] = o.between;
+    if ((x === a && y === b) || (x === b && y === a)) {
+      const { between: _between, ...rest } = o;
+      cfg = { ...cfg, ...rest };
+    }
+  }
+  return cfg;
+}
+
+/**
+ * A running fabric: every link a transport link wrapped in link emulation on both egress
+ * sides, every switch a target running the program with routes installed by the controller,
+ * every host a network stack. The same build serves sim and udp modes.
+ */
+export class Fabric {
+  readonly switches = new Map<string, Switch>();
+  readonly hosts = new Map<string, HostStack>();
+  readonly links: FabricLink[] = [];
+  readonly rng: Rng;
+  /** true when some link loses frames (workloads decide what "correct" means with loss) */
+  lossy = false;
+
+  private constructor(
+    readonly spec: FabricSpec,
+    readonly transport: Transport,
+  ) {
+    this.rng = createRng(spec.seed);
+  }
+
+  get topology(): Topology {
+    return this.spec.topology;
+  }
+
+  get clock(): Clock {
+    return this.transport.clock;
+  }
+
+  static async build(spec: FabricSpec): Promise<Fabric> {
+    const transport: Transport = spec.mode === 'sim' ? new SimTransport(new SimClock()) : new UdpTransport(spec.host ?? '127.0.0.1');
+    const f = new Fabric(spec, transport);
+    try {
+      await f.wire();
+    } catch (e) {
+      await transport.close();
+      throw e;
+    }
+    return f;
+  }
+
+  private async wire(): Promise<void> {
+    const topo = this.spec.topology;
+    const clock = this.transport.clock;
+    const ports = new Map<string, Port[]>();
+    for (const n of topo.nodes) ports.set(n.name, new Array<Port>(n.ports));
+    const linkRng = this.rng.fork('links');
+    for (const l of topo.links) {
+      const config = linkConfigFor(this.spec.links, l.a, l.b);
+      if (config.lossRate > 0) this.lossy = true;
+      const [pa, pb] = await this.transport.link(`${l.a}:${l.aPort}`, `${l.b}:${l.bPort}`);
+      const ab = new ShapedPort(pa, clock, config, linkRng.fork(`${l.a}->${l.b}`));
+      const ba = new ShapedPort(pb, clock, config, linkRng.fork(`${l.b}->${l.a}`));
+      ports.get(l.a)![l.aPort] = ab;
+      ports.get(l.b)![l.bPort] = ba;
+      this.links.push({ spec: l, config, ab, ba });
+    }
+    for (const name of topo.switches) {
+      const swPorts = ports.get(name)!;
+      this.switches.set(
+        name,
+        new Switch({
+          name,
+          program: this.spec.program,
+          ports: swPorts,
+          clock,
+          rng: this.rng.fork(`switch:${name}`),
+          seed: nameSeed(this.spec.seed, name),
+          options: this.spec.switchOptions ?? {},
+          queueDrops: (port) => (swPorts[port] as ShapedPort).stats.drops,
+        }),
+      );
+    }
+    for (const name of topo.hosts) {
+      const node = nodeByName(topo, name);
+      this.hosts.set(name, new HostStack(name, node.address, ports.get(name)![0]!, clock, this.rng.fork(`host:${name}`)));
+    }
+    installRoutes(topo, this.switches);
+  }
+
+  linkReports(): LinkReport[] {
+    return this.links.map(({ spec, ab, ba }) => ({
+      a: spec.a,
+      b: spec.b,
+      bytes: { ab: ab.stats.bytes, ba: ba.stats.bytes },
+      packets: { ab: ab.stats.packets, ba: ba.stats.packets },
+      drops: { ab: ab.stats.drops, ba: ba.stats.drops },
+      lost: { ab: ab.stats.lost, ba: ba.stats.lost },
+      ecnMarked: { ab: ab.stats.ecnMarked, ba: ba.stats.ecnMarked },
+      maxQueueBytes: { ab: ab.stats.maxQueueBytes, ba: ba.stats.maxQueueBytes },
+    }));
+  }
+
+  switchReports(): SwitchReport[] {
+    return [...this.switches.values()].map((s) => ({
+      name: s.name,
+      program: s.pipeline.program.name,
+      packetsIn: s.packetsIn,
+      packetsOut: s.packetsOut,
+      drops: s.drops(),
+      parserErrors: s.parserErrors(),
+    }));
+  }
+
+  /** Bytes carried per tier so far, both directions summed (the report's tierBytes). */
+  tierBytes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const k of this.topology.tierKeys) out[k] = 0;
+    for (const l of this.links) out[l.spec.tier] = (out[l.spec.tier] ?? 0) + l.ab.stats.bytes + l.ba.stats.bytes;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}

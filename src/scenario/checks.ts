@@ -1,0 +1,114 @@
+/**
+ * Checks that need the built topology, after the schema has passed: node names in link
+ * overrides and worker/rank lists exist (and are hosts where hosts are meant), counts fit the
+ * topology, workload names are unique. Each problem names its key path like a schema problem.
+ */
+import { areAdjacent, findNode, portsOf, type Topology } from '../topology/types.js';
+import { didYouMean, type RawProblem } from './problem.js';
+import type { HostSelector, Scenario } from './schema.js';
+
+export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const nodeNames = topo.nodes.map((n) => n.name);
+
+  s.links.overrides.forEach((o, i) => {
+    const base = ['links', 'overrides', i, 'between'];
+    let known = true;
+    o.between.forEach((name, j) => {
+      if (!findNode(topo, name)) {
+        known = false;
+        problems.push({ path: [...base, j], expected: `a node of this ${topo.kind} topology (${summarizeNames(nodeNames)})`, input: name, hint: guess(name, nodeNames) });
+      }
+    });
+    if (!known) return;
+    const [a, b] = o.between;
+    if (a === b) {
+      problems.push({ path: base, expected: 'two different nodes', input: o.between });
+    } else if (!areAdjacent(topo, a, b)) {
+      const peers = portsOf(topo, a).map((p) => p.peer);
+      problems.push({ path: base, expected: 'two nodes joined by a link', input: o.between, hint: `${a} links to ${summarizeNames(peers)}` });
+    }
+  });
+
+  const names = new Map<string, number>();
+  s.workloads.forEach((w, i) => {
+    const base = ['workloads', i];
+    if (w.name !== undefined) {
+      const first = names.get(w.name);
+      if (first !== undefined) problems.push({ path: [...base, 'name'], expected: 'a name no other workload uses', input: w.name, hint: `workloads[${first}] has it` });
+      else names.set(w.name, i);
+    }
+    switch (w.kind) {
+      case 'allreduce':
+        checkSelector(w.workers, [...base, 'workers'], 'workers', 2, topo, problems);
+        break;
+      case 'moe':
+        checkSelector(w.ranks, [...base, 'ranks'], 'ranks', 1, topo, problems);
+        break;
+      case 'flows':
+        if (topo.hosts.length < 2) problems.push({ path: [...base, 'kind'], expected: 'a topology with at least 2 hosts for flows', input: w.kind, hint: `it has ${topo.hosts.length}` });
+        break;
+      case 'pingall':
+        break;
+    }
+  });
+  return problems;
+}
+
+function checkSelector(selector: HostSelector, path: (string | number)[], what: string, min: number, topo: Topology, problems: RawProblem[]): void {
+  const total = topo.hosts.length;
+  if (selector === 'all') {
+    if (total < min) problems.push({ path, expected: `at least ${min} ${what}`, input: selector, hint: `the topology has ${total} host${total === 1 ? '' : 's'}` });
+    return;
+  }
+  if (typeof selector === 'number') {
+    if (selector > total) problems.push({ path, expected: `at most ${total} ${what} (the hosts of this topology)`, input: selector });
+    else if (selector < min) problems.push({ path, expected: `at least ${min} ${what}`, input: selector });
+    return;
+  }
+  const seen = new Set<string>();
+  selector.forEach((name, j) => {
+    const node = findNode(topo, name);
+    if (!node || node.role !== 'host') {
+      const hint = node ? `${name} is a switch` : guess(name, topo.hosts);
+      problems.push({ path: [...path, j], expected: `a host of this topology (${summarizeNames(topo.hosts)})`, input: name, hint });
+    } else if (seen.has(name)) {
+      problems.push({ path: [...path, j], expected: `distinct host names`, input: name, hint: `${name} is listed twice` });
+    }
+    seen.add(name);
+  });
+  if (selector.length < min) problems.push({ path, expected: `at least ${min} ${what}`, input: selector });
+}
+
+function guess(name: string, candidates: readonly string[]): string | undefined {
+  // h9 in a 6-host fabric is out of range, not a typo of h0: the expected list says enough.
+  const shape = (s: string) => s.replace(/\d+/g, '#');
+  if (candidates.some((c) => shape(c) === shape(name))) return undefined;
+  const g = didYouMean(name, candidates);
+  return g ? `did you mean ${g}?` : undefined;
+}
+
+/**
+ * A short list of names: runs like h0, h1, ..., h7 collapse to h0..h7, and long lists are cut,
+ * so an error about a 1024-host fat-tree stays one readable line.
+ */
+export function summarizeNames(names: readonly string[], maxGroups = 8): string {
+  const groups: string[] = [];
+  let i = 0;
+  while (i < names.length) {
+    const m = /^(.*?)(\d+)$/.exec(names[i]!);
+    let j = i + 1;
+    if (m) {
+      const [, prefix, digits] = m;
+      let n = Number(digits);
+      while (j < names.length && names[j] === `${prefix}${n + 1}`) {
+        n++;
+        j++;
+      }
+    }
+    groups.push(j - i > 2 ? `${names[i]}..${names[j - 1]}` : names.slice(i, j).join(', '));
+    i = j;
+  }
+  if (groups.length <= maxGroups) return groups.join(', ');
+  return `${groups.slice(0, maxGroups).join(', ')}, … (${names.length} in all)`;
+}

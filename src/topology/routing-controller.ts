@@ -1,0 +1,101 @@
+import type { ControlPlane, Update } from '../pipeline/control-plane.js';
+import type { ResourceSummary } from '../pipeline/resources.js';
+import { equalCostNextHops } from './shortest-paths.js';
+import { attachmentOf, nodeByName, type Topology } from './types.js';
+import { hostPrefix } from './address-plan.js';
+
+/** The routing table every forwarding program exposes, and its action. */
+export const ROUTE_TABLE = 'ipv4_lpm';
+export const ROUTE_KEY = 'hdr.common.dst';
+export const FORWARD_ACTION = 'forward';
+
+/** What the controller needs of a switch: its control plane and what its program declares. */
+export interface Programmable {
+  readonly name: string;
+  readonly controlPlane: ControlPlane<any>;
+  resources(): ResourceSummary;
+}
+
+export interface RouteStats {
+  routes: number;
+  groups: number;
+  members: number;
+}
+
+/**
+ * An SDN-style routing controller: computes every switch's equal-cost next hops to every host
+ * and installs them through P4Runtime-style writes. A route covers a whole edge switch's /24
+ * when all its hosts share the same next hops, else one /32 per host. Where the program's
+ * route table is implemented by an action selector, multi-path routes point at a group of
+ * members (one per port); otherwise a single next hop is chosen, spread by destination.
+ */
+export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Programmable>): Map<string, RouteStats> {
+  const nextHops = equalCostNextHops(topo);
+  const stats = new Map<string, RouteStats>();
+  for (const name of topo.switches) {
+    const sw = switches.get(name);
+    if (!sw) throw new Error(`routing controller: no switch ${name}`);
+    const table = sw.resources().tables.find((t) => t.name === ROUTE_TABLE);
+    if (!table) throw new Error(`routing controller: program on ${name} has no ${ROUTE_TABLE} table`);
+    const selector = table.selector;
+    const byHost = nextHops.get(name)!;
+
+    // Group destination hosts by the switch they hang off: one prefix per edge switch.
+    const byEdge = new Map<string, string[]>();
+    for (const h of topo.hosts) {
+      const edge = attachmentOf(topo, h).switch;
+      if (!byEdge.has(edge)) byEdge.set(edge, []);
+      byEdge.get(edge)!.push(h);
+    }
+    const routes: Array<{ value: number; prefixLen: number; ports: number[] }> = [];
+    for (const [edge, hosts] of byEdge) {
+      const sets = hosts.map((h) => byHost.get(h) ?? []);
+      const same = sets.every((s) => s.join(',') === sets[0]!.join(','));
+      if (edge !== name && same && sets[0]!.length > 0) {
+        const p = hostPrefix(topo, edge);
+        routes.push({ value: p.value, prefixLen: p.prefixLen, ports: sets[0]! });
+      } else {
+        hosts.forEach((h, i) => {
+          if (sets[i]!.length > 0) routes.push({ value: nodeByName(topo, h).address, prefixLen: 32, ports: sets[i]! });
+        });
+      }
+    }
+
+    const updates: Update[] = [];
+    const members = new Set<number>();
+    const groups = new Map<string, number>();
+    const memberOf = (port: number): number => {
+      const id = port + 1;
+      if (!members.has(id)) {
+        members.add(id);
+        updates.push({ type: 'INSERT', entity: { kind: 'actionProfileMember', profile: selector!, memberId: id, action: { name: FORWARD_ACTION, params: { port } } } });
+      }
+      return id;
+    };
+    routes.forEach((r, i) => {
+      const match = { [ROUTE_KEY]: { kind: 'lpm' as const, value: r.value, prefixLen: r.prefixLen } };
+      if (selector) {
+        if (r.ports.length === 1) {
+          updates.push({ type: 'INSERT', entity: { kind: 'tableEntry', table: ROUTE_TABLE, match, memberId: memberOf(r.ports[0]!) } });
+          return;
+        }
+        const key = r.ports.join(',');
+        let groupId = groups.get(key);
+        if (groupId === undefined) {
+          groupId = groups.size + 1;
+          groups.set(key, groupId);
+          const ms = r.ports.map((port) => ({ memberId: memberOf(port) }));
+          updates.push({ type: 'INSERT', entity: { kind: 'actionProfileGroup', profile: selector, groupId, members: ms } });
+        }
+        updates.push({ type: 'INSERT', entity: { kind: 'tableEntry', table: ROUTE_TABLE, match, groupId } });
+      } else {
+        // Static single-path routing: spread destinations over the equal-cost ports.
+        const port = r.ports[i % r.ports.length]!;
+        updates.push({ type: 'INSERT', entity: { kind: 'tableEntry', table: ROUTE_TABLE, match, action: { name: FORWARD_ACTION, params: { port } } } });
+      }
+    });
+    sw.controlPlane.write(updates);
+    stats.set(name, { routes: routes.length, groups: groups.size, members: members.size });
+  }
+  return stats;
+}
