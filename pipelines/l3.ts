@@ -1,7 +1,6 @@
 import { defineProgram } from '../src/pipeline/program.js';
-import { declareCommonHeader, decrementTtl, verifyCommonHeader } from '../src/pipeline/common-header.js';
-import { readU32 } from '../src/wire/bytes.js';
-import { OFF_DST } from '../src/wire/common-header.js';
+import { declareCommonHeader, verifyCommonHeader } from '../src/pipeline/common-header.js';
+import { declareForwarding } from './lib/forwarding.js';
 
 /**
  * Plain L3 forwarding: longest-prefix match on the destination node address, one next hop
@@ -15,19 +14,7 @@ export default defineProgram<Record<string, never>>({
   build(p) {
     const common = declareCommonHeader(p);
     p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });
-    const forward = p.action('forward', [{ name: 'port', width: 16 }], (pkt, params) => {
-      if (decrementTtl(pkt.buf)) pkt.sendToPort(params[0]!);
-      else pkt.markToDrop();
-    });
-    const drop = p.action('drop', [], (pkt) => pkt.markToDrop());
-    const routes = p.table({
-      name: 'ipv4_lpm',
-      keys: [{ name: 'hdr.common.dst', match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
-      actions: [forward, drop],
-      defaultAction: drop,
-      size: 16384,
-      directCounter: false,
-    });
+    const routes = declareForwarding(p, 'l3');
     return {
       ingress(pkt) {
         routes.apply(pkt);

@@ -85,10 +85,11 @@ export async function main(argv: string[]): Promise<number> {
     .command('forwarding')
     .description('kpps of a bare datagram relay and of a switch running pipelines/l3, same frames, one run')
     .option('--json <out>', 'write the result as JSON (- for stdout)')
-    .option('--seconds <s>', 'duration of each measurement', (v) => Number(v), 3)
-    .action(async (o: { json?: string; seconds: number }) => {
+    .option('--seconds <s>', 'duration of each trial', (v) => Number(v), 3)
+    .option('--trials <n>', 'trials of each (the medians are reported)', (v) => Number(v), 3)
+    .action(async (o: { json?: string; seconds: number; trials: number }) => {
       const { benchForwarding } = await import('./bench/forwarding.js');
-      const r = await benchForwarding({ seconds: o.seconds });
+      const r = await benchForwarding({ seconds: o.seconds, trials: o.trials });
       process.stderr.write(`forwarding: relay ${r.relayKpps} kpps, switch (l3) ${r.switchKpps} kpps, ratio ${r.ratio} (${r.frameBytes}-byte frames)\n`);
       if (o.json) writeJson(o.json, r);
     });

@@ -64,15 +64,14 @@ async function l3Switch(gen: UdpLoadGen): Promise<Device> {
   return { ingress, egress, close: () => (ingress.close(), egress.close()) };
 }
 
-async function measure(gen: UdpLoadGen, make: (g: UdpLoadGen) => Promise<Device>, seconds: number): Promise<{ kpps: number; busy: number }> {
+async function measure(gen: UdpLoadGen, make: (g: UdpLoadGen) => Promise<Device>, seconds: number): Promise<{ kpps: number; busy: number; close: () => void }> {
   const dev = await make(gen);
   gen.connect(dev.ingress.address);
   await new Promise((r) => setTimeout(r, 300)); // warm up the JIT and the socket buffers
   const elu0 = performance.eventLoopUtilization();
   const c = await gen.count(seconds * 1000);
   const elu = performance.eventLoopUtilization(elu0);
-  dev.close();
-  return { kpps: c.counted / seconds / 1000, busy: elu.utilization };
+  return { kpps: c.counted / seconds / 1000, busy: elu.utilization, close: () => dev.close() };
 }
 
 /**
@@ -91,12 +90,16 @@ export async function benchForwarding(o: { seconds?: number; trials?: number } =
     for (const which of ['relay', 'switch'] as const) {
       // A fresh generator per trial: no frames of the previous device left in flight.
       const gen = await UdpLoadGen.start(frame);
+      let close = (): void => {};
       try {
         const r = await measure(gen, which === 'relay' ? relay : l3Switch, seconds);
+        close = r.close;
         (which === 'relay' ? relayKpps : switchKpps).push(r.kpps);
         (which === 'relay' ? relayBusy : switchBusy).push(r.busy);
       } finally {
+        // Generator first: the device stays up until nothing is sent to it any more.
         await gen.stop();
+        close();
       }
     }
   }

@@ -18,6 +18,10 @@ const { frame, window } = workerData;
 const buf = Buffer.from(frame);
 const gen = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
 const sink = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+// A closed device makes the kernel answer with ICMP port unreachable (ECONNREFUSED on the
+// connected socket): expected at teardown, never fatal.
+gen.on('error', () => {});
+sink.on('error', () => {});
 let sent = 0, received = 0, lost = 0, lastReceived = 0, counting = false, counted = 0, target = null;
 function pump() {
   while (target && sent - received - lost < window) { sent++; gen.send(buf); }
@@ -94,15 +98,25 @@ export class UdpLoadGen {
     await this.worker.terminate();
   }
 
+  /** The worker's next message of a type; rejects if the worker dies first. */
   private next(type: string): Promise<unknown> {
-    return new Promise((res) => {
+    return new Promise((res, rej) => {
+      const off = (): void => {
+        this.worker.off('message', on);
+        this.worker.off('exit', onExit);
+      };
       const on = (m: { type: string }): void => {
         if (m.type === type) {
-          this.worker.off('message', on);
+          off();
           res(m);
         }
       };
+      const onExit = (code: number): void => {
+        off();
+        rej(new Error(`load generator exited (code ${code}) before sending ${type}`));
+      };
       this.worker.on('message', on);
+      this.worker.on('exit', onExit);
     });
   }
 }

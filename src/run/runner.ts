@@ -27,6 +27,11 @@ export interface RunOptions {
 
 /** The program a scenario's switches run: its load-balancing choice (aggregation adds later). */
 export function programFor(s: RunnableScenario): string {
+  const aggregates = (alg: string): boolean =>
+    s.workloads.some((w) => w.kind === 'allreduce' && Array.isArray(w.algorithms) && (w.algorithms as string[]).includes(alg));
+  // One program per fabric: aggregation programs also forward (and balance) everything else.
+  if (aggregates('sharp')) return 'sharp';
+  if (aggregates('switchml')) return 'switchml';
   return s.switches.loadBalancing;
 }
 

@@ -1,7 +1,7 @@
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { ResourceSummary } from '../pipeline/resources.js';
-import { equalCostNextHops } from './shortest-paths.js';
-import { attachmentOf, nodeByName, type Topology } from './types.js';
+import { distancesFrom, equalCostNextHops } from './shortest-paths.js';
+import { attachmentOf, nodeByName, portsOf, type Topology } from './types.js';
 import { hostPrefix } from './address-plan.js';
 
 /** The routing table every forwarding program exposes, and its action. */
@@ -59,6 +59,15 @@ export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Prog
           if (sets[i]!.length > 0) routes.push({ value: nodeByName(topo, h).address, prefixLen: 32, ports: sets[i]! });
         });
       }
+    }
+
+    // Switch loopbacks: in-network services (an aggregation switch) are addressed by them.
+    for (const target of topo.switches) {
+      if (target === name) continue;
+      const dist = distancesFrom(topo, target);
+      const here = dist.get(name) ?? Infinity;
+      const ports = portsOf(topo, name).filter((pp) => (dist.get(pp.peer) ?? Infinity) < here).map((pp) => pp.port);
+      if (ports.length > 0) routes.push({ value: nodeByName(topo, target).address, prefixLen: 32, ports });
     }
 
     const updates: Update[] = [];

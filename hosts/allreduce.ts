@@ -1,0 +1,125 @@
+import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
+import type { AllreduceResult } from '../src/report/types.js';
+import { round } from '../src/report/types.js';
+import type { Fabric } from '../src/run/fabric.js';
+import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from './collective.js';
+import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Dtype, type Tensor } from './tensor.js';
+
+export interface AllreduceSpec {
+  algorithms: string[];
+  bytes: number;
+  dtype: Dtype;
+  iterations: number;
+  name?: string;
+}
+
+/** Algorithms by name; loaded lazily so a workload pays only for what it runs. */
+const ALGORITHMS: Record<string, () => Promise<AlgorithmFactory>> = {
+  ring: async () => (await import('./ring-allreduce.js')).createRing,
+  switchml: async () => (await import('./switchml-client.js')).createSwitchml,
+  sharp: async () => (await import('./sharp-client.js')).createSharp,
+};
+
+/** Job ids unique among the jobs of one fabric, so concurrent jobs never share state. */
+const nextJob = new WeakMap<Fabric, number>();
+function allocateJobId(f: Fabric): number {
+  const id = (nextJob.get(f) ?? 0) + 1;
+  nextJob.set(f, id);
+  return id;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function emptyLike(t: Tensor): Tensor {
+  return t instanceof Int32Array ? new Int32Array(t.length) : new Float32Array(t.length);
+}
+
+async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, name: string, index: number, total: number): Promise<AllreduceResult> {
+  const workers = ctx.hosts;
+  const n = workers.length;
+  const length = spec.bytes / 4;
+  const seed = ctx.rng.fork('tensors').nextU32();
+  const inputs = workers.map((_, r) => makeTensor(spec.dtype, length, seed, r, n));
+  const ref = referenceSum(inputs);
+  const sumBound = spec.dtype === 'float32' ? float32SumBound(absSum(inputs), n) : null;
+  const aggregation = (ctx.fabric.spec.switchOptions?.aggregation as { slots: number; elementsPerPacket: number } | undefined) ?? { slots: 512, elementsPerPacket: 64 };
+  const load = ALGORITHMS[name];
+  if (!load) throw new Error(`unknown all-reduce algorithm ${name}`);
+  const factory = await load();
+  const tier0 = ctx.fabric.tierBytes();
+  const algo: AllreduceAlgorithm = await factory({ ctx, workers, dtype: spec.dtype, length, aggregation, jobId: allocateJobId(ctx.fabric) });
+  const timesSec: number[] = [];
+  let retransmissions = 0;
+  let bytesSent = 0;
+  let overflows = 0;
+  let correct = true;
+  let maxAbsError = 0;
+  let errorBound = 0;
+  let wrongElements = 0;
+  try {
+    for (let it = 0; it < spec.iterations; it++) {
+      const outputs = inputs.map(emptyLike);
+      const t0 = ctx.clock.now();
+      const done = algo.run({ iteration: it, dtype: spec.dtype, inputs, outputs });
+      const stats: CollectiveStats = await ctx.driver.wait(done);
+      timesSec.push((ctx.clock.now() - t0) / 1e9);
+      retransmissions += stats.retransmissions;
+      bytesSent += stats.bytesSent.reduce((s, b) => s + b, 0);
+      overflows += stats.overflows ?? 0;
+      const bound = stats.errorBound ?? sumBound;
+      for (const out of outputs) {
+        const v = verify(out, ref, bound);
+        correct &&= v.correct;
+        maxAbsError = Math.max(maxAbsError, v.maxAbsError);
+        errorBound = Math.max(errorBound, v.errorBound);
+        wrongElements += v.wrongElements;
+      }
+      ctx.progress((index + (it + 1) / spec.iterations) / total);
+    }
+  } finally {
+    algo.teardown();
+  }
+  const tier1 = ctx.fabric.tierBytes();
+  const tierBytes: Record<string, number> = {};
+  for (const k of Object.keys(tier1)) tierBytes[k] = tier1[k]! - (tier0[k] ?? 0);
+  const timeSec = median(timesSec);
+  const algbw = (spec.bytes * 8) / timeSec / 1e9;
+  return {
+    workload: 'allreduce',
+    ...(spec.name ? { name: spec.name } : {}),
+    algorithm: name,
+    workers: n,
+    bytes: spec.bytes,
+    dtype: spec.dtype,
+    iterations: spec.iterations,
+    timeSec: round(timeSec, 9),
+    timesSec: timesSec.map((t) => round(t, 9)),
+    algbwGbps: round(algbw, 4),
+    busbwGbps: round((algbw * 2 * (n - 1)) / n, 4),
+    bytesSentPerWorker: Math.round(bytesSent / n / spec.iterations),
+    retransmissions,
+    correct,
+    maxAbsError,
+    errorBound,
+    fallback: algo.fallback,
+    tierBytes,
+    wrongElements,
+    overflows,
+  };
+}
+
+const allreduce: WorkloadModule<AllreduceSpec> = {
+  kind: 'allreduce',
+  async run(ctx, spec) {
+    if (ctx.hosts.length < 2) throw new Error('allreduce needs at least 2 workers');
+    const out: AllreduceResult[] = [];
+    for (const [i, name] of spec.algorithms.entries()) out.push(await runAlgorithm(ctx, spec, name, i, spec.algorithms.length));
+    return out;
+  },
+};
+
+export default allreduce;
