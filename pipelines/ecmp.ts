@@ -11,6 +11,7 @@ export default defineProgram<Record<string, never>>({
   description: 'LPM routing to ECMP groups, 5-tuple crc32 with a per-switch seed',
   metadata: () => ({}),
   resetMetadata: () => {},
+  copyMetadata: () => ({}),
   build(p) {
     const common = declareCommonHeader(p);
     p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });

@@ -11,6 +11,7 @@ export default defineProgram<Record<string, never>>({
   description: 'LPM routing on the destination address, single next hop',
   metadata: () => ({}),
   resetMetadata: () => {},
+  copyMetadata: () => ({}),
   build(p) {
     const common = declareCommonHeader(p);
     p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });

@@ -97,6 +97,12 @@ function isTableError(e: unknown): e is Error & { code: ControlPlaneCode; table?
   return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
 }
 
+function checkRegisterIndex(name: string, size: number, i: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= size) {
+    throw new ControlPlaneError('INVALID_ARGUMENT', `register ${name}: index ${i} outside 0..${size - 1}`);
+  }
+}
+
 export class ControlPlane<M> {
   constructor(private readonly p: Pipeline<M>) {}
 
@@ -153,7 +159,13 @@ export class ControlPlane<M> {
   /** The direct counter of one table entry. */
   readDirectCounter(table: string, match: Readonly<Record<string, FieldMatch>>, priority = 0): { packets: number; bytes: number } {
     const t = this.table(table);
-    const e = t.match.get(this.matchList(t, match), priority);
+    let e;
+    try {
+      e = t.match.get(this.matchList(t, match), priority);
+    } catch (err) {
+      if (isTableError(err)) throw new ControlPlaneError(err.code, err.message, err.table, err.field);
+      throw err;
+    }
     if (!e) throw new ControlPlaneError('NOT_FOUND', `table ${table}: no such entry`, table);
     if (!e.counter) throw new ControlPlaneError('INVALID_ARGUMENT', `table ${table} has no direct counter`, table);
     return { ...e.counter };
@@ -162,6 +174,7 @@ export class ControlPlane<M> {
   readRegister(name: string, index: number): number {
     const r = this.p.registers.get(name);
     if (!r) throw new ControlPlaneError('NOT_FOUND', `no register ${name}`);
+    checkRegisterIndex(name, r.size, index);
     return r.read(index);
   }
 
@@ -195,6 +208,7 @@ export class ControlPlane<M> {
         const r = this.p.registers.get(e.register);
         if (!r) throw new ControlPlaneError('NOT_FOUND', `no register ${e.register}`);
         if (u.type !== 'MODIFY') throw new ControlPlaneError('INVALID_ARGUMENT', `register ${e.register}: only MODIFY is allowed`);
+        checkRegisterIndex(e.register, r.size, e.index);
         r.write(e.index, e.value);
         return;
       }
@@ -285,7 +299,7 @@ export class ControlPlane<M> {
   private applyMulticast(type: UpdateType, e: MulticastGroupEntity): void {
     const pre = this.p.pre;
     const where = `multicast group ${e.groupId}`;
-    if (e.groupId <= 0 || e.groupId > 0xffff) throw new ControlPlaneError('INVALID_ARGUMENT', `${where}: id must be 1..65535`);
+    if (!Number.isInteger(e.groupId) || e.groupId <= 0 || e.groupId > 0xffff) throw new ControlPlaneError('INVALID_ARGUMENT', `${where}: id must be 1..65535`);
     const has = pre.groups.has(e.groupId);
     if (type === 'INSERT' && has) throw new ControlPlaneError('ALREADY_EXISTS', `${where} exists`);
     if (type !== 'INSERT' && !has) throw new ControlPlaneError('NOT_FOUND', `${where} does not exist`);

@@ -86,12 +86,16 @@ export class Pipeline<M = any> {
       return;
     }
     this.controls.ingress(pkt);
+    const meta = pkt.meta;
 
     if (pkt.cloneSession >= 0) {
       const port = this.pre.cloneSessions.get(pkt.cloneSession);
       if (port !== undefined) {
         this.savedOffsets.set(pkt.hdrOffset);
         const saved = this.captureFate(pkt);
+        // The clone gets its own metadata: its egress (or a recirculated pass, which resets
+        // metadata in place) must not disturb the original's.
+        pkt.meta = this.copyMeta(meta);
         this.toEgress(buf.slice(), port, 0, true, ingressPort, pass, emit);
         this.restoreFate(pkt, saved, buf);
       }
@@ -120,6 +124,8 @@ export class Pipeline<M = any> {
         // The last copy takes the original bytes: one fewer allocation per multicast.
         const copy = i === n - 1 ? buf : buf.slice();
         if (i > 0) pkt.hdrOffset.set(this.savedOffsets);
+        // Every replica starts egress from the metadata ingress left.
+        pkt.meta = i === n - 1 ? meta : this.copyMeta(meta);
         this.toEgress(copy, r.port, r.instance, false, ingressPort, pass, emit);
       }
       return;
@@ -141,10 +147,11 @@ export class Pipeline<M = any> {
     pkt.egressPort = port;
     pkt.instance = instance;
     pkt.isClone = isClone;
+    pkt.pass = pass;
     pkt.ingressPort = ingressPort;
     pkt.drop = false;
     pkt.recirculate = false;
-    pkt.egressQueueBytes = port < this.env.portCount ? this.env.queueBytes(port) : 0;
+    pkt.egressQueueBytes = port >= 0 && port < this.env.portCount ? this.env.queueBytes(port) : 0;
     const egress = this.controls.egress;
     if (egress) {
       egress.call(this.controls, pkt);
@@ -163,6 +170,10 @@ export class Pipeline<M = any> {
       return;
     }
     emit(port, buf);
+  }
+
+  private copyMeta(m: M): M {
+    return this.program.copyMetadata ? this.program.copyMetadata(m) : structuredClone(m);
   }
 
   private captureFate(pkt: Packet<M>): [number, number, boolean, boolean, M] {

@@ -39,6 +39,8 @@ export interface ProgramFactory<M = any> {
   metadata(): M;
   /** clears metadata in place between packets; without it the engine calls metadata() per packet */
   resetMetadata?(m: M): void;
+  /** copies metadata for a clone or multicast replica; without it the engine uses structuredClone */
+  copyMetadata?(m: M): M;
   build(p: ProgramBuilder<M>, env: PipelineEnv): Controls<M>;
 }
 

@@ -11,6 +11,7 @@ import type { ProgramFactory } from '../pipeline/program.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes } from '../topology/routing-controller.js';
+import { AggregationManager } from '../topology/aggregation-manager.js';
 import { HostStack } from './host-stack.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
 
@@ -72,6 +73,7 @@ export class Fabric {
   readonly rng: Rng;
   /** true when some link loses frames (workloads decide what "correct" means with loss) */
   lossy = false;
+  private aggregationManager: AggregationManager | null = null;
 
   private constructor(
     readonly spec: FabricSpec,
@@ -86,6 +88,11 @@ export class Fabric {
 
   get clock(): Clock {
     return this.transport.clock;
+  }
+
+  /** The controller of in-network aggregation jobs on this fabric, created on first use. */
+  get aggregation(): AggregationManager {
+    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, this.switches));
   }
 
   static async build(spec: FabricSpec): Promise<Fabric> {
@@ -127,7 +134,8 @@ export class Fabric {
           clock,
           rng: this.rng.fork(`switch:${name}`),
           seed: nameSeed(this.spec.seed, name),
-          options: this.spec.switchOptions ?? {},
+          // per switch: its loopback, which in-network services (aggregation) answer on
+          options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address },
           queueDrops: (port) => (swPorts[port] as ShapedPort).stats.drops,
         }),
       );
