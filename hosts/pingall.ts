@@ -15,7 +15,17 @@ export interface PingallSpec {
 }
 
 const PING_PAYLOAD = 56;
-const TIMEOUT_NS = 1000 * NS_PER_MS;
+const BASE_TIMEOUT_NS = 1000 * NS_PER_MS;
+
+/**
+ * A request is given up after 1 s plus four worst-case round trips of propagation delay, so
+ * long emulated links (satellite-like delays) don't turn into false timeouts.
+ */
+function pingTimeoutNs(ctx: WorkloadContext): number {
+  const maxOneWayNs = ctx.fabric.links.reduce((m, l) => Math.max(m, (l.config.delayUs + l.config.jitterUs) * 1000), 0);
+  const pathLinks = 2 * Math.max(1, ctx.topology.tierKeys.length);
+  return BASE_TIMEOUT_NS + 4 * 2 * pathLinks * maxOneWayNs;
+}
 
 /**
  * Every host pings every other host `count` times, one request in flight per ordered pair.
@@ -26,8 +36,13 @@ class Pinger extends HostAgent {
   sent = 0;
   received = 0;
   mismatched = 0;
+  /** well-formed replies to a request already answered or given up (duplicates, late) */
+  late = 0;
   /** per destination index: sequence number awaited, or -1 */
   private awaiting: number[];
+  /** per destination index: the next sequence number to send */
+  private nextSeq: number[];
+  private readonly timeoutNs: number;
   private timeouts: Array<{ cancel(): void } | null>;
 
   constructor(
@@ -38,7 +53,9 @@ class Pinger extends HostAgent {
     private readonly onPairDone: () => void,
   ) {
     super(ctx.hosts[index]!, PROTO_PING);
+    this.timeoutNs = pingTimeoutNs(ctx);
     this.awaiting = peers.map(() => -1);
+    this.nextSeq = peers.map(() => 0);
     this.timeouts = peers.map(() => null);
   }
 
@@ -60,9 +77,10 @@ class Pinger extends HostAgent {
     writeU32(f, HEADER_BYTES + 4, j);
     writeU32(f, HEADER_BYTES + 8, seq);
     this.awaiting[j] = seq;
+    this.nextSeq[j] = seq + 1;
     this.sent++;
     this.send(f);
-    this.timeouts[j] = this.after(TIMEOUT_NS, () => {
+    this.timeouts[j] = this.after(this.timeoutNs, () => {
       this.timeouts[j] = null;
       this.awaiting[j] = -1;
       this.ping(j, seq + 1);
@@ -88,15 +106,20 @@ class Pinger extends HostAgent {
     }
     const j = readU16(f, OFF_SRCPORT);
     const seq = frameSeq(f);
-    const ok =
+    const wellFormed =
       j < this.peers.length &&
-      this.awaiting[j] === seq &&
       readU32(f, HEADER_BYTES) === this.index &&
       readU32(f, HEADER_BYTES + 4) === j &&
       readU32(f, HEADER_BYTES + 8) === seq &&
       readU32(f, OFF_SRC) === this.peers[j];
-    if (!ok) {
+    if (!wellFormed) {
       this.mismatched++;
+      return;
+    }
+    if (this.awaiting[j] !== seq) {
+      // A duplicate of an answered request, or an answer after its timeout: not a mismatch.
+      if (seq < this.nextSeq[j]!) this.late++;
+      else this.mismatched++;
       return;
     }
     this.received++;
@@ -133,6 +156,7 @@ const pingall: WorkloadModule<PingallSpec> = {
     const sent = pingers.reduce((s, p) => s + p.sent, 0);
     const received = pingers.reduce((s, p) => s + p.received, 0);
     const mismatched = pingers.reduce((s, p) => s + p.mismatched, 0);
+    const late = pingers.reduce((s, p) => s + p.late, 0);
     const lossy = ctx.fabric.lossy;
     const result: PingallResult = {
       workload: 'pingall',
@@ -146,6 +170,7 @@ const pingall: WorkloadModule<PingallSpec> = {
         max: round(rtts.reduce((m, v) => Math.max(m, v), 0)),
       },
       mismatched,
+      late,
       // On lossless links every request must come back; on lossy ones, every reply must match.
       correct: mismatched === 0 && (lossy ? received > 0 || pairs === 0 : received === sent),
     };

@@ -28,6 +28,18 @@ function parseSeed(v: string): number {
   return n;
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
 function progressBar(enabled: boolean): { update(label: string, f: number): void; stop(): void } {
   if (!enabled) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
@@ -73,10 +85,13 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         bar.stop();
       }
+      // The report first: it is the record, and must exist even if rendering fails.
+      if (o.json && o.json !== '-') writeJson(o.json, report);
       const table = renderReport(report) + '\n';
-      if (o.json === '-') process.stderr.write(table);
-      else process.stdout.write(table);
-      if (o.json) writeJson(o.json, report);
+      if (o.json === '-') {
+        process.stderr.write(table);
+        writeJson('-', report);
+      } else process.stdout.write(table);
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
     });
 
@@ -85,8 +100,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('forwarding')
     .description('kpps of a bare datagram relay and of a switch running pipelines/l3, same frames, one run')
     .option('--json <out>', 'write the result as JSON (- for stdout)')
-    .option('--seconds <s>', 'duration of each trial', (v) => Number(v), 3)
-    .option('--trials <n>', 'trials of each (the medians are reported)', (v) => Number(v), 3)
+    .option('--seconds <s>', 'duration of each trial', positiveNumber, 3)
+    .option('--trials <n>', 'trials of each (the medians are reported)', positiveInt, 3)
     .action(async (o: { json?: string; seconds: number; trials: number }) => {
       const { benchForwarding } = await import('./bench/forwarding.js');
       const r = await benchForwarding({ seconds: o.seconds, trials: o.trials });
@@ -97,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('pipeline')
     .description('Mpps of the match-action engine in-process, no sockets')
     .option('--json <out>', 'write the result as JSON (- for stdout)')
-    .option('--packets <n>', 'packets per program', (v) => Number(v), 2_000_000)
+    .option('--packets <n>', 'packets per program', positiveInt, 2_000_000)
     .action(async (o: { json?: string; packets: number }) => {
       const { benchPipeline } = await import('./bench/pipeline.js');
       const rs = await benchPipeline({ packets: o.packets });
@@ -115,7 +130,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ina: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`ina: ${(e as Error).stack ?? String(e)}\n`);
+    // A clear line, not a stack trace; INA_DEBUG=1 shows where it came from.
+    process.stderr.write(`ina: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.INA_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     return EXIT_USAGE;
   }
   return code;

@@ -73,6 +73,7 @@ export class UdpLoadGen {
     const ports = await new Promise<{ gen: number; sink: number }>((res, rej) => {
       worker.once('message', (m) => res(m));
       worker.once('error', rej);
+      worker.once('exit', (c) => rej(new Error(`load generator exited (code ${c}) before it was ready`)));
     });
     return new UdpLoadGen(worker, { host: '127.0.0.1', port: ports.gen }, { host: '127.0.0.1', port: ports.sink });
   }

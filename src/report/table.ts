@@ -47,6 +47,11 @@ function genericLines(r: RunResult): string[] {
   return [`${r.workload}: ${fields.join(' ')}  ${r.correct ? 'OK' : 'WRONG'}`];
 }
 
+/** A completed all-reduce result (a failed one carries only `error`). */
+function isAllreduce(r: RunResult): r is AllreduceResult {
+  return r.workload === 'allreduce' && typeof (r as AllreduceResult).dtype === 'string';
+}
+
 /** The human-readable table `ina run` prints. */
 export function renderReport(report: Report): string {
   const out: string[] = [];
@@ -55,13 +60,13 @@ export function renderReport(report: Report): string {
   const runs = report.runs;
   while (i < runs.length) {
     const r = runs[i]!;
-    if (r.workload === 'allreduce') {
+    if (isAllreduce(r)) {
       const group: AllreduceResult[] = [];
-      while (i < runs.length && runs[i]!.workload === 'allreduce' && (runs[i] as AllreduceResult).bytes === (r as AllreduceResult).bytes) group.push(runs[i++] as AllreduceResult);
+      while (i < runs.length && isAllreduce(runs[i]!) && (runs[i] as AllreduceResult).bytes === (r as AllreduceResult).bytes) group.push(runs[i++] as AllreduceResult);
       out.push(...allreduceLines(group));
       continue;
     }
-    if (r.workload === 'pingall') out.push(...pingallLines(r as PingallResult));
+    if (r.workload === 'pingall' && 'rttUs' in r) out.push(...pingallLines(r as PingallResult));
     else out.push(...genericLines(r));
     i++;
   }

@@ -22,6 +22,7 @@ export interface PingallResult {
   received: number;
   rttUs: Percentiles & { mean: number; max: number };
   mismatched: number;
+  late: number;
   correct: boolean;
 }
 

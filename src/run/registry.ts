@@ -24,7 +24,8 @@ export async function loadProgram(name: string): Promise<ProgramFactory> {
   try {
     mod = await importByName('pipelines', name);
   } catch (e) {
-    throw new Error(`switch program ${name} is not available: ${(e as Error).message}`);
+    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((e as Error).message);
+    throw new Error(missing ? `switch program ${name} is not implemented yet` : `switch program ${name} failed to load: ${(e as Error).message}`);
   }
   const p = mod.default as ProgramFactory;
   programs.set(name, p);

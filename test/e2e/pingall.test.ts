@@ -45,7 +45,11 @@ for (const mode of ['sim', 'udp'] as const) {
       for (const w of r.switches) expect(w.program).toBe('ecmp');
       // ECMP: 32 cross-leaf ordered pairs are spread over both spines
       for (const sp of ['spine0', 'spine1']) expect(r.switches.find((w) => w.name === sp)!.packetsIn, sp).toBeGreaterThan(0);
-      if (mode === 'udp') expect(r.runs[0]!).toMatchObject({ rttUs: { p50: expect.any(Number) } });
+      const run = r.runs[0];
+      expectPingallShape(run);
+      // zero-delay links: no virtual time passes in sim; real time always does over sockets
+      if (mode === 'sim') expect(run.rttUs).toMatchObject({ p50: 0, p99: 0 });
+      else expect(run.rttUs.p50).toBeGreaterThan(0);
     });
 
     it('fat-tree k=4: every ordered pair answered, counters match the traffic', async () => {
@@ -99,10 +103,12 @@ describe('pingall round-trip times in virtual time', () => {
     expectLosslessPingall(r, 8, 3, leafSpineHops(4));
     // per host: 3 same-leaf peers (20 us) and 4 cross-leaf peers (40 us)
     const mean = Math.round(((3 * 20 + 4 * 40) / 7) * 1000) / 1000;
-    expect(r.runs[0]).toMatchObject({ rttUs: { p50: 40, p99: 40 } });
-    const rtt = (r.runs[0] as { rttUs: Record<string, number> }).rttUs;
-    if ('mean' in rtt) expect(rtt.mean).toBeCloseTo(mean, 2);
-    if ('max' in rtt) expect(rtt.max).toBe(40);
+    const run = r.runs[0];
+    expectPingallShape(run);
+    expect(run.rttUs).toMatchObject({ p50: 40, p99: 40 });
+    // mean and max are extensions of the contract's p50/p99; check them where present
+    if ('mean' in run.rttUs) expect(run.rttUs.mean).toBeCloseTo(mean, 2);
+    if ('max' in run.rttUs) expect(run.rttUs.max).toBe(40);
   });
 });
 
