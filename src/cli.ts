@@ -120,6 +120,28 @@ export async function main(argv: string[]): Promise<number> {
       if (o.json) writeJson(o.json, rs.length === 1 ? rs[0] : rs);
     });
 
+  bench
+    .command('allreduce')
+    .description('ring vs switchml on the same fabric in one run (sim: 64 MiB on 10 Gbit/s links; udp: 4 MiB on loopback)')
+    .option('--json <out>', 'write the result as JSON (- for stdout)')
+    .option('--mode <mode>', 'only this mode (sim | udp)', parseMode)
+    .option('--sim-bytes <n>', 'tensor bytes in sim', positiveInt)
+    .option('--udp-bytes <n>', 'tensor bytes over udp', positiveInt)
+    .action(async (o: { json?: string; mode?: 'sim' | 'udp'; simBytes?: number; udpBytes?: number }) => {
+      const { benchAllreduce } = await import('./bench/allreduce.js');
+      const rs = await benchAllreduce({ modes: o.mode ? [o.mode] : undefined, simBytes: o.simBytes, udpBytes: o.udpBytes });
+      for (const r of rs) {
+        process.stderr.write(
+          `allreduce ${r.mode}: ${r.workers} workers, ${r.bytes} B: ring ${r.ringSec.toFixed(4)} s, switchml ${r.switchmlSec.toFixed(4)} s, ` +
+            `speedup x${r.speedup} (theory ${r.theory})` +
+            (r.switchmlGoodputOfLink !== null ? `, switchml goodput ${(r.switchmlGoodputOfLink * 100).toFixed(1)} % of link, ${(r.switchmlGoodputOfMax! * 100).toFixed(1)} % of max` : '') +
+            `${r.correct ? '' : ' (NOT correct)'}\n`,
+        );
+      }
+      if (o.json) writeJson(o.json, rs.length === 1 ? rs[0] : rs);
+      if (!rs.every((r) => r.correct)) code = EXIT_WRONG;
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (e) {
