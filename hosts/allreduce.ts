@@ -87,7 +87,8 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, name: str
   const tierBytes: Record<string, number> = {};
   for (const k of Object.keys(tier1)) tierBytes[k] = tier1[k]! - (tier0[k] ?? 0);
   const timeSec = median(timesSec);
-  const algbw = (spec.bytes * 8) / timeSec / 1e9;
+  // Unshaped sim links take no virtual time: report 0 rather than an infinite bandwidth.
+  const algbw = timeSec > 0 ? (spec.bytes * 8) / timeSec / 1e9 : 0;
   return {
     workload: 'allreduce',
     ...(spec.name ? { name: spec.name } : {}),

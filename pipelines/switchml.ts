@@ -75,6 +75,8 @@ export default defineProgram<Meta>({
   resetMetadata: (m) => {
     m.known = false;
   },
+  // multicast replicas each get a copy; egress reads none of it, so a shallow copy is plenty
+  copyMetadata: (m) => ({ ...m }),
   build(p, env) {
     const { slots, elementsPerPacket: epp } = aggregationOptions(env.options);
     const addr = env.options.address;
