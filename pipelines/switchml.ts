@@ -238,7 +238,7 @@ export default defineProgram<Meta>({
       stats.count(SML_STAT_AGGREGATED, b.length);
       if (!complete) {
         // consumed: the contribution lives in the registers now
-        pkt.markToDrop();
+        pkt.consume();
         return;
       }
       stats.count(SML_STAT_COMPLETED, b.length);

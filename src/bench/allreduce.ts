@@ -23,7 +23,7 @@ export interface AllreduceBenchResult {
 const FRAME_HEADER_BYTES = 36 + 12;
 
 /**
- * Ring vs SwitchML on the same fabric in one run. sim: links are the bottleneck (rate set),
+ * Ring vs SwitchML on the same fabric (8 workers on one switch) in one run. sim: links are the bottleneck (rate set),
  * so the speedup should approach 2(N-1)/N; udp: loopback, unshaped, where the hosts' CPU is.
  */
 export async function benchAllreduce(o: { modes?: Array<'sim' | 'udp'>; simBytes?: number; udpBytes?: number } = {}): Promise<AllreduceBenchResult[]> {
@@ -37,7 +37,9 @@ export async function benchAllreduce(o: { modes?: Array<'sim' | 'udp'>; simBytes
       name: `bench-allreduce-${mode}`,
       mode,
       seed: 1,
-      topology: { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 4 },
+      // One rack, as in SwitchML's testbed: every worker one hop from the aggregating switch.
+      // (Flat aggregation at a spine funnels a leaf's workers through one uplink; see README.)
+      topology: { kind: 'star', hosts: 8 },
       links: { rateGbps, delayUs: sim ? 1 : 0 },
       switches: { aggregation: { slots: 512, elementsPerPacket } },
       workloads: [{ kind: 'allreduce', algorithms: ['ring', 'switchml'], bytes, dtype: 'float32', iterations: sim ? 1 : 3 }],

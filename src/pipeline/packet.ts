@@ -37,6 +37,8 @@ export class Packet<M = Record<string, number>> {
   egressQueueBytes = 0;
   /** ingress timestamp, ns of the switch clock */
   timestampNs = 0;
+  /** set by consume(): not forwarded, on purpose */
+  consumed = false;
   /** parser error kind when the parser rejected the packet */
   parserError: string | null = null;
 
@@ -77,6 +79,15 @@ export class Packet<M = Record<string, number>> {
     this.drop = true;
   }
 
+  /**
+   * The program took the packet in (an aggregator absorbing a contribution): it goes no
+   * further, like a drop, but is counted as consumed, not as lost.
+   */
+  consume(): void {
+    this.drop = true;
+    this.consumed = true;
+  }
+
   /** Resets per-pass state; the engine calls this, not programs. */
   reset(buf: Uint8Array, ingressPort: number, pass: number, nowNs: number): void {
     this.buf = buf;
@@ -86,6 +97,7 @@ export class Packet<M = Record<string, number>> {
     this.egressPort = NO_PORT;
     this.mcastGroup = 0;
     this.drop = false;
+    this.consumed = false;
     this.cloneSession = -1;
     this.recirculate = false;
     this.resubmit = false;

@@ -37,6 +37,8 @@ export class Pipeline<M = any> {
   readonly drops: Record<EngineDropReason, number> = { parser: 0, table: 0, passes: 0, error: 0 };
   lastError: unknown = null;
   passes = 0;
+  /** packets a program took in on purpose (pkt.consume()), e.g. aggregated contributions */
+  consumed = 0;
   private readonly pkt: Packet<M>;
   private readonly savedOffsets: Int32Array;
   private readonly headerCount: number;
@@ -107,7 +109,8 @@ export class Pipeline<M = any> {
       return;
     }
     if (pkt.drop) {
-      this.drops.table++;
+      if (pkt.consumed) this.consumed++;
+      else this.drops.table++;
       return;
     }
     const group = pkt.mcastGroup;

@@ -40,6 +40,48 @@ function allreduceLines(rs: AllreduceResult[]): string[] {
   return lines;
 }
 
+/** The fields of a flows result the table shows (hosts/flows.ts writes them). */
+interface FlowsRow {
+  loadBalancing: string;
+  flows: number;
+  completed: number;
+  fctSlowdown: { mean: number; p50: number; p95: number; p99: number };
+  slowdownByBin?: Record<string, { flows: number; p99: number }>;
+  reorderedPackets: number;
+  retransmissions?: number;
+  uplinkImbalance: number;
+  maxQueueBytes: number;
+  correct: boolean;
+  distribution?: string;
+  pattern?: string;
+  load?: number;
+}
+
+function isFlows(r: RunResult): boolean {
+  return r.workload === 'flows' && typeof (r as unknown as FlowsRow).fctSlowdown === 'object';
+}
+
+/** Load-balancing schemes side by side: FCT slowdown overall and per size bin (p99), and the rest. */
+function flowsLines(rs: FlowsRow[]): string[] {
+  const first = rs[0]!;
+  const bins = Object.keys(first.slowdownByBin ?? {});
+  const lines = [
+    `flows: ${first.distribution ?? '?'}, ${first.pattern ?? '?'}, load ${first.load ?? '?'}; FCT slowdown (FCT / ideal FCT on the idle fabric)`,
+    `#${pad('scheme', 9)} ${pad('done', 11)} ${pad('mean', 7)} ${pad('p50', 7)} ${pad('p95', 7)} ${pad('p99', 8)} ` +
+      bins.map((b) => pad(`p99 ${b}`, 15)).join(' ') +
+      ` ${pad('reordered', 9)} ${pad('retx', 6)} ${pad('imbalance', 9)} ${pad('maxQ(KB)', 9)}  result`,
+  ];
+  for (const r of rs) {
+    const s = r.fctSlowdown;
+    lines.push(
+      ` ${pad(r.loadBalancing, 9)} ${pad(`${r.completed}/${r.flows}`, 11)} ${pad(s.mean.toFixed(2), 7)} ${pad(s.p50.toFixed(2), 7)} ${pad(s.p95.toFixed(2), 7)} ${pad(s.p99.toFixed(2), 8)} ` +
+        bins.map((b) => pad(r.slowdownByBin![b]!.flows > 0 ? r.slowdownByBin![b]!.p99.toFixed(2) : '-', 15)).join(' ') +
+        ` ${pad(String(r.reorderedPackets), 9)} ${pad(String(r.retransmissions ?? '-'), 6)} ${pad(r.uplinkImbalance.toFixed(3), 9)} ${pad((r.maxQueueBytes / 1024).toFixed(1), 9)}  ${r.correct ? 'OK' : 'WRONG'}`,
+    );
+  }
+  return lines;
+}
+
 function genericLines(r: RunResult): string[] {
   const fields = Object.entries(r)
     .filter(([k, v]) => k !== 'workload' && k !== 'correct' && (typeof v === 'number' || typeof v === 'string'))
@@ -66,11 +108,24 @@ export function renderReport(report: Report): string {
       out.push(...allreduceLines(group));
       continue;
     }
+    if (isFlows(r)) {
+      const group: FlowsRow[] = [];
+      // consecutive results of one flows workload (one per scheme) share a table
+      const key = (x: RunResult): string => {
+        const f = x as unknown as FlowsRow & { name?: string };
+        return JSON.stringify([f.name, f.distribution, f.pattern, f.load, f.flows]);
+      };
+      const same = (x: RunResult): boolean => isFlows(x) && key(x) === key(r);
+      while (i < runs.length && same(runs[i]!)) group.push(runs[i++] as unknown as FlowsRow);
+      out.push(...flowsLines(group));
+      continue;
+    }
     if (r.workload === 'pingall' && 'rttUs' in r) out.push(...pingallLines(r as PingallResult));
     else out.push(...genericLines(r));
     i++;
   }
   const drops = report.switches.reduce((s, w) => s + w.drops.parser + w.drops.table + w.drops.queue, 0);
-  out.push(`# switches: ${report.switches.reduce((s, w) => s + w.packetsIn, 0)} packets in, ${drops} dropped; all runs ${report.runs.every((r) => r.correct) ? 'correct' : 'NOT correct'}`);
+  const consumed = report.switches.reduce((s, w) => s + (w.consumed ?? 0), 0);
+  out.push(`# switches: ${report.switches.reduce((s, w) => s + w.packetsIn, 0)} packets in, ${consumed ? `${consumed} aggregated, ` : ''}${drops} dropped; all runs ${report.runs.every((r) => r.correct) ? 'correct' : 'NOT correct'}`);
   return out.join('\n');
 }

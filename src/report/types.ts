@@ -72,6 +72,8 @@ export interface SwitchReport {
   packetsIn: number;
   packetsOut: number;
   drops: { parser: number; table: number; queue: number; passes: number; error: number };
+  /** packets the program absorbed on purpose (aggregated contributions); not drops */
+  consumed: number;
   parserErrors: Record<string, number>;
 }
 

@@ -99,6 +99,11 @@ export class Switch {
     return { parser: d.parser, table: d.table, queue, passes: d.passes, error: d.error };
   }
 
+  /** Packets the program absorbed on purpose (aggregation), not drops. */
+  consumed(): number {
+    return this.pipeline.consumed;
+  }
+
   /** Parser rejections by error kind (PacketTooShort, version, ...). */
   parserErrors(): Record<string, number> {
     return Object.fromEntries(this.pipeline.parser.errors);
