@@ -25,7 +25,12 @@ export class Packet<M = Record<string, number>> {
   drop = false;
   /** clone session id; -1 means none */
   cloneSession = -1;
+  /** after egress: back to the parser as a new pass (arrives on RECIRCULATION_PORT) */
   recirculate = false;
+  /**
+   * after ingress: run ingress again on the same port. Unlike v1model, the bytes are the
+   * packet as ingress left them, not the original (which would cost a copy per packet).
+   */
   resubmit = false;
   /** pass number: 0 first, +1 per recirculation or resubmission */
   pass = 0;
