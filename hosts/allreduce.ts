@@ -2,6 +2,7 @@ import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
 import type { AllreduceResult } from '../src/report/types.js';
 import { round } from '../src/report/types.js';
 import type { Fabric } from '../src/run/fabric.js';
+import { AggregationUnavailableError } from '../src/topology/aggregation-manager.js';
 import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from './collective.js';
 import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Dtype, type Tensor } from './tensor.js';
 
@@ -13,12 +14,27 @@ export interface AllreduceSpec {
   name?: string;
 }
 
-/** Algorithms by name; loaded lazily so a workload pays only for what it runs. */
+/** Algorithms by name, loaded on first use of the workload. */
 const ALGORITHMS: Record<string, () => Promise<AlgorithmFactory>> = {
   ring: async () => (await import('./ring-allreduce.js')).createRing,
   switchml: async () => (await import('./switchml-client.js')).createSwitchml,
   sharp: async () => (await import('./sharp-client.js')).createSharp,
 };
+
+/**
+ * Every algorithm (the ring too: it is the fallback) is loaded once, behind one promise, and
+ * taken from `factories` from then on, never imported again. Workloads of a group start
+ * together in virtual time only if none of them is still waiting on a module load when the sim
+ * driver starts running events (a dynamic import may take a trip through the module loader's
+ * thread); with one shared promise they all resume in the same microtask checkpoint, and a
+ * fallback never waits on a load mid-run. Otherwise a sim report would depend on whether the
+ * process had loaded the modules before.
+ */
+const factories = new Map<string, AlgorithmFactory>();
+let loaded: Promise<void> | null = null;
+function loadAlgorithms(): Promise<void> {
+  return (loaded ??= Promise.all(Object.entries(ALGORITHMS).map(async ([name, load]) => void factories.set(name, await load()))).then(() => undefined));
+}
 
 /** Job ids unique among the jobs of one fabric, so concurrent jobs never share state. */
 const nextJob = new WeakMap<Fabric, number>();
@@ -26,6 +42,27 @@ function allocateJobId(f: Fabric): number {
   const id = (nextJob.get(f) ?? 0) + 1;
   nextJob.set(f, id);
   return id;
+}
+
+/**
+ * ATP-style fallback: an in-network algorithm whose switches cannot take the job (no free
+ * aggregator slots on some switch, a bitmap too small) runs on the hosts instead, as the ring,
+ * and says why. Any other failure is a failure.
+ */
+async function withFallback(factory: AlgorithmFactory, o: Parameters<AlgorithmFactory>[0]): Promise<AllreduceAlgorithm> {
+  try {
+    return await factory(o);
+  } catch (e) {
+    if (!(e instanceof AggregationUnavailableError)) throw e;
+    const ring = await factories.get('ring')!(o);
+    return {
+      name: ring.name,
+      fallback: `ring: ${e.message.replace(/^aggregation manager: /, '')}`,
+      info: { fallbackFrom: e.switchName },
+      run: (c) => ring.run(c),
+      teardown: () => ring.teardown(),
+    };
+  }
 }
 
 function median(xs: number[]): number {
@@ -47,11 +84,11 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, name: str
   const ref = referenceSum(inputs);
   const sumBound = spec.dtype === 'float32' ? float32SumBound(absSum(inputs), n) : null;
   const aggregation = (ctx.fabric.spec.switchOptions?.aggregation as { slots: number; elementsPerPacket: number } | undefined) ?? { slots: 512, elementsPerPacket: 64 };
-  const load = ALGORITHMS[name];
-  if (!load) throw new Error(`unknown all-reduce algorithm ${name}`);
-  const factory = await load();
+  const factory = factories.get(name);
+  if (!factory) throw new Error(`unknown all-reduce algorithm ${name}`);
   const tier0 = ctx.fabric.tierBytes();
-  const algo: AllreduceAlgorithm = await factory({ ctx, workers, dtype: spec.dtype, length, aggregation, jobId: allocateJobId(ctx.fabric) });
+  const jobId = allocateJobId(ctx.fabric);
+  const algo: AllreduceAlgorithm = await withFallback(factory, { ctx, workers, dtype: spec.dtype, length, aggregation, jobId });
   const timesSec: number[] = [];
   let retransmissions = 0;
   let bytesSent = 0;
@@ -108,6 +145,8 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, name: str
     errorBound,
     fallback: algo.fallback,
     tierBytes,
+    jobId,
+    ...(algo.info ? { placement: algo.info } : {}),
     wrongElements,
     overflows,
   };
@@ -117,6 +156,7 @@ const allreduce: WorkloadModule<AllreduceSpec> = {
   kind: 'allreduce',
   async run(ctx, spec) {
     if (ctx.hosts.length < 2) throw new Error('allreduce needs at least 2 workers');
+    await loadAlgorithms();
     const out: AllreduceResult[] = [];
     for (const [i, name] of spec.algorithms.entries()) out.push(await runAlgorithm(ctx, spec, name, i, spec.algorithms.length));
     return out;

@@ -34,6 +34,8 @@ export interface AllreduceAlgorithm {
   readonly name: string;
   /** not null when the algorithm fell back to another path, and why (ATP-style) */
   readonly fallback: string | null;
+  /** where it ran, for the report (e.g. the aggregation switch, or the tree's root and switches) */
+  readonly info?: Readonly<Record<string, unknown>>;
   /** starts one all-reduce; the Deferred settles when every worker holds its result */
   run(call: CollectiveCall): Deferred<CollectiveStats>;
   teardown(): void;

@@ -167,6 +167,7 @@ export class Fabric {
       packetsIn: s.packetsIn,
       packetsOut: s.packetsOut,
       drops: s.drops(),
+      consumed: s.consumed(),
       parserErrors: s.parserErrors(),
     }));
   }
