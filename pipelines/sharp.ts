@@ -3,7 +3,7 @@ import { declareCommonHeader, verifyCommonHeader } from '../src/pipeline/common-
 import { OFF_PROTOCOL } from '../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../src/wire/protocols.js';
 import { sharpHeaderLayout } from '../src/wire/sharp.js';
-import { declareForwarding } from './lib/forwarding.js';
+import { declareForwarding, loadBalancingOf } from './lib/forwarding.js';
 import {
   aggregationMetadata, aggregationParserState, copyAggregationMetadata, declareAggregation, resetAggregationMetadata,
   type AggregationMeta,
@@ -56,7 +56,8 @@ export default defineProgram<AggregationMeta>({
       },
       aggregation: aggregationParserState(agg),
     });
-    const routes = declareForwarding(p, 'ecmp');
+    // Aggregating switches also balance everything else, with the scenario's scheme.
+    const routes = declareForwarding(p, loadBalancingOf(p.env.options));
     const aggregation = declareAggregation(p, env, agg, routes, { tree: true, program: 'sharp' });
     return {
       ingress(pkt) {

@@ -1,49 +1,83 @@
-import type { ProgramBuilder } from '../../src/pipeline/program.js';
+import { defineProgram, type ProgramBuilder, type ProgramFactory } from '../../src/pipeline/program.js';
+import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import type { Packet } from '../../src/pipeline/packet.js';
 import type { Table } from '../../src/pipeline/table.js';
 import { decrementTtl } from '../../src/pipeline/common-header.js';
-import { readU16, readU32 } from '../../src/wire/bytes.js';
-import { OFF_DST, OFF_DSTPORT, OFF_PROTOCOL, OFF_SRC, OFF_SRCPORT } from '../../src/wire/common-header.js';
+import { readU32 } from '../../src/wire/bytes.js';
+import { OFF_DST } from '../../src/wire/common-header.js';
+import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancingKind } from './load-balancing.js';
 
-export type ForwardingKind = 'l3' | 'ecmp';
+export { fiveTupleHash, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
+
+/** 'l3': one next hop per route; the others: a load-balancing scheme over ECMP groups. */
+export type ForwardingKind = 'l3' | LoadBalancingKind;
 
 /**
  * The forwarding stage every program ends with: the `ipv4_lpm` table the routing controller
- * fills. With 'ecmp' the table is implemented by an action selector whose hash is a crc32 of
- * the 5-tuple, seeded per switch so that two tiers hashing one flow do not make correlated
- * choices (hash polarization); with 'l3' each route has one next hop.
+ * fills. With 'l3' each route has one next hop. Otherwise the table is implemented by an action
+ * selector whose groups (one member per equal-cost port) are the candidates of the scheme:
+ * - 'ecmp': the selector hash is a crc32 of the 5-tuple seeded per switch, then mixed (fmix32)
+ *   so that two tiers hashing one flow do not make correlated choices (hash polarization: a
+ *   seeded CRC alone only XORs every flow's hash with the same constant);
+ * - 'flowlet' | 'drill' | 'conga': the selector "hash" is the index of the member the scheme
+ *   chose for this packet among the group's members (see load-balancing.ts), and CONGA also
+ *   sees every forwarded packet (rate estimators, congestion field, feedback).
+ * Compose it with anything else a program does (aggregation) by applying the returned table.
  */
 export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind): Table<M> {
+  const lb = kind === 'l3' ? null : createLoadBalancer(p, kind);
+  const onForward = lb?.onForward?.bind(lb);
   const forward = p.action('forward', [{ name: 'port', width: 16 }], (pkt, params) => {
-    if (decrementTtl(pkt.buf)) pkt.sendToPort(params[0]!);
-    else pkt.markToDrop();
+    if (decrementTtl(pkt.buf)) {
+      pkt.sendToPort(params[0]!);
+      if (onForward !== undefined) onForward(pkt, params[0]!);
+    } else pkt.markToDrop();
   });
   const drop = p.action('drop', [], (pkt) => pkt.markToDrop());
   const tuple = new Uint32Array(5);
   const crc = p.hash('crc32');
-  return p.table({
+  let hash: ((pkt: Packet<M>) => number) | null = null;
+  if (kind !== 'l3') {
+    hash =
+      lb === null
+        ? (pkt) => fmix32(fiveTupleHash(pkt.buf, tuple, crc))
+        : (pkt) => {
+            // only called for a packet whose entry is a group, so the group is there
+            const g = table.lookupGroup(pkt);
+            return g === undefined ? 0 : lb.choose(pkt, g);
+          };
+  }
+  const table: Table<M> = p.table({
     name: 'ipv4_lpm',
     keys: [{ name: 'hdr.common.dst', match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
     actions: [forward, drop],
     defaultAction: drop,
     size: 16384,
-    selector:
-      kind === 'ecmp'
-        ? {
-            name: 'ecmp_selector',
-            maxGroupSize: 64,
-            hash: (pkt: Packet<M>) => fiveTupleHash(pkt.buf, tuple, crc),
-          }
-        : undefined,
+    selector: hash !== null ? { name: 'ecmp_selector', maxGroupSize: 64, hash } : undefined,
   });
+  return table;
 }
 
-/** crc over (src, dst, srcPort, dstPort, protocol) of the common header. */
-export function fiveTupleHash(b: Uint8Array, tuple: Uint32Array, crc: { ofWords(w: ArrayLike<number>, n: number): number }): number {
-  tuple[0] = readU32(b, OFF_SRC);
-  tuple[1] = readU32(b, OFF_DST);
-  tuple[2] = readU16(b, OFF_SRCPORT);
-  tuple[3] = readU16(b, OFF_DSTPORT);
-  tuple[4] = b[OFF_PROTOCOL]!;
-  return crc.ofWords(tuple, 5);
+/**
+ * A program that only forwards: the common header, then the forwarding stage with `kind`.
+ * l3, ecmp, flowlet, drill and conga are this, each with its own scheme.
+ */
+export function forwardingProgram(name: string, kind: ForwardingKind, description: string): ProgramFactory<Record<string, never>> {
+  return defineProgram<Record<string, never>>({
+    name,
+    description,
+    metadata: () => ({}),
+    resetMetadata: () => {},
+    copyMetadata: () => ({}),
+    build(p) {
+      const common = declareCommonHeader(p);
+      p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });
+      const routes = declareForwarding(p, kind);
+      return {
+        ingress(pkt) {
+          routes.apply(pkt);
+        },
+      };
+    },
+  });
 }

@@ -98,6 +98,14 @@ export class ActionProfile<T> {
     return slots[(hash >>> 0) % slots.length];
   }
 
+  /**
+   * Hot path, read-only: the group's member values repeated by weight, in member order (the
+   * list a hash indexes; slot i is what pickFromGroup(groupId, i) returns). Do not mutate it.
+   */
+  groupSlots(groupId: number): readonly T[] | undefined {
+    return this.groupsById.get(groupId)?.slots;
+  }
+
   insertMember(memberId: number, value: T): void {
     this.checkId('member', memberId);
     if (this.memberValues.has(memberId)) this.fail('ALREADY_EXISTS', `member ${memberId} already exists`);

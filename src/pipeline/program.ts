@@ -60,7 +60,8 @@ export class ProgramBuilder<M> {
   /** bound on passes through the pipeline (1 + recirculations/resubmissions) */
   maxPasses = 4;
 
-  constructor(private readonly env: PipelineEnv) {}
+  /** the switch's environment, for shared stages (e.g. pipelines/lib/forwarding.ts) that need it */
+  constructor(readonly env: PipelineEnv) {}
 
   header(name: string, layout: Structure<any> | HeaderType): HeaderRef {
     const type = layout instanceof HeaderType ? layout : new HeaderType(name, layout);

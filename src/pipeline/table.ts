@@ -39,6 +39,13 @@ export interface DirectEntry<M> extends BoundAction<M> {
 export type IndirectEntry = { memberId: number; groupId?: undefined; counter: { packets: number; bytes: number } | null }
   | { groupId: number; memberId?: undefined; counter: { packets: number; bytes: number } | null };
 
+/** A selector group as a program may read it for the packet at hand (see Table.lookupGroup). */
+export interface GroupView<M> {
+  groupId: number;
+  /** the members' actions repeated by weight, in member order: a selector hash of i picks members[i] */
+  members: readonly BoundAction<M>[];
+}
+
 /** The result of apply(), reused across packets: P4's hit / miss / action_run. */
 export interface ApplyResult {
   hit: boolean;
@@ -54,6 +61,9 @@ export class Table<M> {
   defaultAction: BoundAction<M>;
   readonly result: ApplyResult = { hit: false, actionRun: '' };
   private readonly key: number[];
+  /** lookupGroup's own key and view, so calling it from a selector hash inside apply() is safe */
+  private readonly groupKey: number[];
+  private readonly groupView: GroupView<M> = { groupId: 0, members: [] };
   lookups = 0;
   hits = 0;
 
@@ -73,6 +83,27 @@ export class Table<M> {
     this.actions = actions;
     this.defaultAction = { action: spec.defaultAction ?? noAction, params: spec.defaultParams ?? [] };
     this.key = new Array<number>(spec.keys.length).fill(0);
+    this.groupKey = new Array<number>(spec.keys.length).fill(0);
+  }
+
+  /**
+   * Read-only: the selector group this packet's entry points at, or undefined when the packet
+   * misses or its entry is a single member or a direct action. Counts nothing and runs nothing;
+   * the view is reused by the next call. For programs that choose the member themselves
+   * (flowlet, DRILL, CONGA): their selector hash returns the index of the member they chose.
+   */
+  lookupGroup(pkt: Packet<M>): GroupView<M> | undefined {
+    if (this.profile === null) return undefined;
+    const keys = this.spec.keys;
+    for (let i = 0; i < keys.length; i++) this.groupKey[i] = keys[i]!.read(pkt) >>> 0;
+    const e = this.match.lookup(this.groupKey);
+    if (e === undefined || !('groupId' in e) || e.groupId === undefined) return undefined;
+    const members = this.profile.groupSlots(e.groupId);
+    if (members === undefined || members.length === 0) return undefined;
+    const v = this.groupView;
+    v.groupId = e.groupId;
+    v.members = members;
+    return v;
   }
 
   /** Looks the packet up, runs the chosen action, and reports hit and action_run. */

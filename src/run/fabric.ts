@@ -17,6 +17,8 @@ import type { LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
   between: readonly [string, string] | readonly string[];
+  /** the link is cut: wired but carrying nothing, and absent for the routing controller */
+  down?: boolean;
 }
 
 export interface FabricSpec {
@@ -39,6 +41,8 @@ export interface FabricLink {
   readonly ab: ShapedPort;
   /** egress of spec.b toward spec.a */
   readonly ba: ShapedPort;
+  /** cut by a `down: true` override: its ports drop everything and no route uses it */
+  readonly down: boolean;
 }
 
 /** FNV-1a of a name: per-switch hash seeds that differ between switches and runs' seeds. */
@@ -54,11 +58,26 @@ export function linkConfigFor(spec: FabricSpec['links'], a: string, b: string): 
   for (const o of overrides ?? []) {
     const [x, y] = o.between;
     if ((x === a && y === b) || (x === b && y === a)) {
-      const { between: _between, ...rest } = o;
+      const { between: _between, down: _down, ...rest } = o;
       cfg = { ...cfg, ...rest };
     }
   }
   return cfg;
+}
+
+/** Whether overrides cut the link between a and b (the last override that says wins). */
+export function linkIsDown(spec: FabricSpec['links'], a: string, b: string): boolean {
+  let down = false;
+  for (const o of spec.overrides ?? []) {
+    const [x, y] = o.between;
+    if (((x === a && y === b) || (x === b && y === a)) && o.down !== undefined) down = o.down;
+  }
+  return down;
+}
+
+/** The topology without its cut links: what the routing controller computes paths on. */
+export function withoutLinks(topo: Topology, cut: ReadonlySet<LinkSpec>): Topology {
+  return cut.size === 0 ? topo : { ...topo, links: topo.links.filter((l) => !cut.has(l)) };
 }
 
 /**
@@ -119,10 +138,30 @@ export class Fabric {
       const [pa, pb] = await this.transport.link(`${l.a}:${l.aPort}`, `${l.b}:${l.bPort}`);
       const ab = new ShapedPort(pa, clock, config, linkRng.fork(`${l.a}->${l.b}`));
       const ba = new ShapedPort(pb, clock, config, linkRng.fork(`${l.b}->${l.a}`));
+      const down = linkIsDown(this.spec.links, l.a, l.b);
+      if (down) {
+        // A closed port drops (and counts) whatever is sent to it; routing never sends any.
+        ab.close();
+        ba.close();
+      }
       ports.get(l.a)![l.aPort] = ab;
       ports.get(l.b)![l.bPort] = ba;
-      this.links.push({ spec: l, config, ab, ba });
+      this.links.push({ spec: l, config, ab, ba, down });
     }
+    // What a target knows of its ports: which face hosts (edge ports) and their line rates.
+    const portInfo = (name: string): { portIsHost: boolean[]; portRateGbps: number[] } => {
+      const node = nodeByName(topo, name);
+      const portIsHost = new Array<boolean>(node.ports).fill(false);
+      const portRateGbps = new Array<number>(node.ports).fill(0);
+      for (const { spec: l, config } of this.links) {
+        for (const [me, port, peer] of [[l.a, l.aPort, l.b], [l.b, l.bPort, l.a]] as const) {
+          if (me !== name) continue;
+          portIsHost[port] = nodeByName(topo, peer).role === 'host';
+          portRateGbps[port] = config.rateGbps;
+        }
+      }
+      return { portIsHost, portRateGbps };
+    };
     for (const name of topo.switches) {
       const swPorts = ports.get(name)!;
       this.switches.set(
@@ -135,7 +174,7 @@ export class Fabric {
           rng: this.rng.fork(`switch:${name}`),
           seed: nameSeed(this.spec.seed, name),
           // per switch: its loopback, which in-network services (aggregation) answer on
-          options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address },
+          options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address, ...portInfo(name) },
           queueDrops: (port) => (swPorts[port] as ShapedPort).stats.drops,
         }),
       );
@@ -144,7 +183,7 @@ export class Fabric {
       const node = nodeByName(topo, name);
       this.hosts.set(name, new HostStack(name, node.address, ports.get(name)![0]!, clock, this.rng.fork(`host:${name}`)));
     }
-    installRoutes(topo, this.switches);
+    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches);
   }
 
   linkReports(): LinkReport[] {

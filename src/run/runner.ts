@@ -58,41 +58,78 @@ export function batches<W extends { group?: string }>(ws: readonly W[]): Array<A
   return out;
 }
 
+/**
+ * The load-balancing schemes a workload compares (flows, moe: its `loadBalancing` list), when
+ * they call for fabrics of their own: null when the workload runs on the scenario's fabric
+ * (no list, or just the scheme the scenario's switches already run).
+ */
+export function variantsOf(w: Readonly<Record<string, unknown>>, scenarioScheme: string): string[] | null {
+  const v = w.loadBalancing;
+  if (!Array.isArray(v) || v.length === 0) return null;
+  if (v.length === 1 && v[0] === scenarioScheme) return null;
+  return v.map(String);
+}
+
 export async function runScenario(scenario: RunnableScenario, opts: RunOptions = {}): Promise<Report> {
   const mode = opts.mode ?? scenario.mode;
   const seed = opts.seed ?? scenario.seed;
   const topology = buildTopology(scenario.topology);
-  const program = await loadProgram(programFor(scenario));
-  const fabric = await Fabric.build({
-    topology,
-    mode,
-    seed,
-    links: scenario.links,
-    program,
-    switchOptions: scenario.switches,
-  });
-  const driver: Driver = mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock);
+  /** a fabric whose switches run `scheme` (and aggregation if the scenario asks for it) */
+  const buildFabric = async (scheme: string): Promise<{ fabric: Fabric; driver: Driver }> => {
+    const switches = { ...scenario.switches, loadBalancing: scheme };
+    const fabric = await Fabric.build({
+      topology,
+      mode,
+      seed,
+      links: scenario.links,
+      program: await loadProgram(programFor({ ...scenario, switches })),
+      switchOptions: switches,
+    });
+    const driver: Driver = mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock);
+    return { fabric, driver };
+  };
+  const { fabric, driver } = await buildFabric(scenario.switches.loadBalancing);
   const runs: RunResult[] = [];
+  type Workload = RunnableScenario['workloads'][number];
+  const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
+    const mod = await loadWorkload(w.kind);
+    return mod.run(
+      {
+        mode,
+        clock: f.clock,
+        // the same stream on every fabric built from this seed: variants see the same workload
+        rng: f.rng.fork(`workload:${index}`),
+        topology,
+        driver: d,
+        fabric: f,
+        hosts: selectHosts(topology, f.hosts, w.workers ?? w.ranks),
+        loadBalancing: scheme,
+        progress: (x) => opts.onProgress?.(label, progress(x)),
+      },
+      w,
+    );
+  };
   try {
     for (const batch of batches(scenario.workloads)) {
       const results = await Promise.all(
         batch.map(async ({ w, index }) => {
           const label = `${w.kind}#${index}`;
           try {
-            const mod = await loadWorkload(w.kind);
-            return await mod.run(
-              {
-                mode,
-                clock: fabric.clock,
-                rng: fabric.rng.fork(`workload:${index}`),
-                topology,
-                driver,
-                fabric,
-                hosts: selectHosts(topology, fabric.hosts, w.workers ?? w.ranks),
-                progress: (f) => opts.onProgress?.(label, f),
-              },
-              w,
-            );
+            const variants = variantsOf(w, scenario.switches.loadBalancing);
+            if (variants === null) return await runOn(fabric, driver, scenario.switches.loadBalancing, w, index, label, (x) => x);
+            // One fresh fabric per scheme, its switches running that scheme, the same workload
+            // (same seed) on each, one after another: a like-for-like comparison.
+            const out: RunResult[] = [];
+            for (const [i, scheme] of variants.entries()) {
+              const v = await buildFabric(scheme);
+              try {
+                const rs = await runOn(v.fabric, v.driver, scheme, { ...w, loadBalancing: [scheme] }, index, label, (x) => (i + x) / variants.length);
+                for (const r of rs) out.push('loadBalancing' in r ? r : { ...r, loadBalancing: scheme });
+              } finally {
+                await v.fabric.close();
+              }
+            }
+            return out;
           } catch (e) {
             // A workload that fails (a stalled peer, a missing program) is a wrong run, reported.
             return [{ workload: w.kind, correct: false, error: (e as Error).message }] as RunResult[];

@@ -17,6 +17,8 @@ export interface WorkloadContext {
   readonly fabric: Fabric;
   /** participating hosts, in the order the scenario names them */
   readonly hosts: readonly HostStack[];
+  /** the load-balancing scheme this fabric's switches run (switches.loadBalancing, or the variant) */
+  readonly loadBalancing?: string;
   /** reports progress in [0, 1] for the progress bar */
   progress(fraction: number): void;
 }

@@ -27,6 +27,8 @@ export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
     } else if (!areAdjacent(topo, a, b)) {
       const peers = portsOf(topo, a).map((p) => p.peer);
       problems.push({ path: base, expected: 'two nodes joined by a link', input: o.between, hint: `${a} links to ${summarizeNames(peers)}` });
+    } else if (o.down === true && (findNode(topo, a)!.role === 'host' || findNode(topo, b)!.role === 'host')) {
+      problems.push({ path: ['links', 'overrides', i, 'down'], expected: 'down only on a link between two switches (a host has a single link)', input: true });
     }
   });
 

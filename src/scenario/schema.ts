@@ -206,11 +206,13 @@ const LinkOverrideSchema = z
     duplicateRate: linkFields.duplicateRate.optional(),
     queueBytes: linkFields.queueBytes.optional(),
     ecnThresholdBytes: linkFields.ecnThresholdBytes.optional(),
+    /** the link is cut: no route uses it (for asymmetric-fabric studies); switch-to-switch only */
+    down: z.boolean({ error: 'true or false' }).optional(),
   })
   .superRefine((o, ctx) => {
     // An override that sets nothing is almost certainly a mis-indented block.
     if (Object.entries(o).every(([key, value]) => key === 'between' || value === undefined)) {
-      ctx.addIssue({ code: 'custom', message: `a link setting besides between (${Object.keys(linkFields).join(', ')})`, input: o });
+      ctx.addIssue({ code: 'custom', message: `a link setting besides between (${[...Object.keys(linkFields), 'down'].join(', ')})`, input: o });
     }
   });
 
@@ -319,6 +321,12 @@ const FlowsSchema = z.strictObject({
     .default(0.6),
   count: int(1).default(1000),
   pattern: oneOf(FLOW_PATTERNS).default('all-to-all'),
+  /** every drawn flow size is multiplied by this (sim budgets); size bins use the unscaled size; omitted = 1 */
+  sizeScale: z
+    .number({ error: 'a number in (0, 1]' })
+    .positive({ error: 'a number in (0, 1]' })
+    .max(1, { error: 'a number in (0, 1]' })
+    .optional(),
   /** algorithms to compare, one run each; default [switches.loadBalancing] */
   loadBalancing: uniqueList(LoadBalancingSchema, `load balancers (${LOAD_BALANCERS.join(', ')})`).optional(),
 });

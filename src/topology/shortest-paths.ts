@@ -27,7 +27,8 @@ export function distancesFrom(topo: Topology, source: string): ReadonlyMap<strin
     const here = queue[head]!;
     const d = dist.get(here)! + 1;
     for (const p of portsOf(topo, here)) {
-      if (!dist.has(p.peer)) {
+      // a port without a link (a topology with links taken out) leads nowhere
+      if (p !== undefined && !dist.has(p.peer)) {
         dist.set(p.peer, d);
         queue.push(p.peer);
       }
@@ -57,7 +58,7 @@ export function equalCostNextHops(topo: Topology): Map<string, Map<string, numbe
       const here = dist.get(s);
       const ports: number[] = [];
       if (here !== undefined) {
-        for (const p of portsOf(topo, s)) if (dist.get(p.peer) === here - 1) ports.push(p.port);
+        for (const p of portsOf(topo, s)) if (p !== undefined && dist.get(p.peer) === here - 1) ports.push(p.port);
       }
       out.get(s)!.set(host, ports); // portsOf is in port order, so already ascending
     }

@@ -1,0 +1,611 @@
+import { HostAgent } from './host-agent.js';
+import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
+import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
+import {
+  SIZE_BINS, binOf, bestIdealFctNs, hostPaths, linkLoads, maxSwitchQueueBytes, meanImbalance, slowdown, snapshotLinks,
+  summarize, uplinkBytes, type Hop, type Summary,
+} from './flow-metrics.js';
+import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
+import type { HostStack } from '../src/run/host-stack.js';
+import type { Fabric } from '../src/run/fabric.js';
+import type { Rng } from '../src/net/rng.js';
+import type { GenericResult } from '../src/report/types.js';
+import { round } from '../src/report/types.js';
+import { Deferred } from '../src/run/deferred.js';
+import { NS_PER_MS } from '../src/net/clock.js';
+import { PROTO_FLOW } from '../src/wire/protocols.js';
+import { makeFrame, OFF_FLAGS, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TYPE } from '../src/wire/common-header.js';
+import { readF64, readU16, readU32, writeU16, writeU32 } from '../src/wire/bytes.js';
+import {
+  FLOW_ACK, FLOW_BASE_PORT, FLOW_DATA, FLOW_FLAG_RETRANSMIT, FLOW_HEADER_BYTES, FLOW_MSS, FLOW_OFF_DATA, FLOW_OFF_FLOW,
+  FLOW_OFF_JOB, FLOW_OFF_VALUE, flowFrames,
+} from '../src/wire/flow.js';
+
+/**
+ * The `flows` workload of the load-balancing literature: flows with sizes drawn from the
+ * WebSearch or DataMining distribution (or fixed), Poisson arrivals at a rate that offers
+ * `load` of the host links' capacity, between hosts chosen by a pattern:
+ *   all-to-all   source and destination uniform, distinct
+ *   permutation  source uniform, destination its image in a random derangement (one cycle)
+ *   incast       every flow to the first host, from a uniform other host; load is of its link
+ * Each flow is a reliable stream (hosts/reliable-stream.ts: a window, selective ACKs, RACK and
+ * RTO retransmission) of FLOW_MSS-byte frames whose bytes follow a pattern fixed by (flow, offset),
+ * checked on arrival. Receivers count first transmissions arriving behind a higher sequence
+ * number (reordering). A flow completes when its receiver holds every byte; its FCT runs from its
+ * arrival at the sender to then.
+ *
+ * The report: FCT slowdown (FCT over the ideal FCT of the flow alone on the idle fabric's best
+ * path, at least 1) as mean/p50/p95/p99, overall and per size bin; link utilisation and
+ * queues; uplink imbalance; reordered packets; retransmissions.
+ */
+
+export type FlowDistribution = 'websearch' | 'datamining' | 'fixed';
+export type FlowPattern = 'all-to-all' | 'permutation' | 'incast';
+
+export interface FlowsSpec {
+  distribution: FlowDistribution;
+  /** fixed distribution only */
+  sizeBytes: number;
+  /** offered load, a fraction of the host links' rate */
+  load: number;
+  count: number;
+  pattern: FlowPattern;
+  /** multiplies every drawn size (sim budgets); bins use the drawn, unscaled size */
+  sizeScale?: number;
+  loadBalancing?: readonly string[];
+  name?: string;
+}
+
+/** One flow of the plan: hosts by index into the workload's hosts, times from the start. */
+export interface FlowPlan {
+  id: number;
+  src: number;
+  dst: number;
+  /** bytes sent */
+  size: number;
+  /** the size drawn from the distribution, before sizeScale */
+  drawn: number;
+  startNs: number;
+  /** the flow's source port, an ephemeral port as a host stack would pick (5-tuples differ per seed) */
+  srcPort: number;
+}
+
+/** rate assumed for an unshaped host link (rateGbps 0) when turning load into arrivals */
+export const NOMINAL_HOST_GBPS = 10;
+/** frames in flight per flow: well above the bandwidth-delay product of the fabrics here */
+export const FLOW_WINDOW = 64;
+
+/** The mean flow size the spec offers, after scaling. */
+export function meanFlowBytes(spec: Pick<FlowsSpec, 'distribution' | 'sizeBytes' | 'sizeScale'>): number {
+  const mean = spec.distribution === 'fixed' ? spec.sizeBytes : meanOfCdf(DISTRIBUTIONS[spec.distribution]);
+  return Math.max(1, mean * (spec.sizeScale ?? 1));
+}
+
+/** A random derangement with a single cycle (Sattolo's algorithm): nobody sends to itself. */
+function derangement(n: number, rng: Rng): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/**
+ * The flows, drawn up front from separate streams (arrivals, sizes, endpoints), so the same seed
+ * gives the same flows whatever the fabric runs.
+ */
+export function planFlows(spec: FlowsSpec, hostRatesGbps: readonly number[], rng: Rng): FlowPlan[] {
+  const n = hostRatesGbps.length;
+  if (n < 2) throw new Error('flows need at least 2 hosts');
+  const bytesPerNs = (g: number): number => (g > 0 ? g : NOMINAL_HOST_GBPS) / 8;
+  const capacity = spec.pattern === 'incast' ? bytesPerNs(hostRatesGbps[0]!) : hostRatesGbps.reduce((s, g) => s + bytesPerNs(g), 0);
+  const lambda = (spec.load * capacity) / meanFlowBytes(spec); // flows per ns
+  const scale = spec.sizeScale ?? 1;
+  const arrivals = rng.fork('arrivals');
+  const sizes = rng.fork('sizes');
+  const ends = rng.fork('endpoints');
+  const ports = rng.fork('ports');
+  const perm = spec.pattern === 'permutation' ? derangement(n, rng.fork('permutation')) : null;
+  const cdf = spec.distribution === 'fixed' ? null : DISTRIBUTIONS[spec.distribution];
+  const out: FlowPlan[] = [];
+  let t = 0;
+  for (let id = 0; id < spec.count; id++) {
+    t += -Math.log(1 - arrivals.next()) / lambda;
+    const drawn = cdf === null ? spec.sizeBytes : sampleCdf(cdf, sizes.next());
+    const size = Math.max(1, Math.round(drawn * scale));
+    let src: number;
+    let dst: number;
+    if (spec.pattern === 'incast') {
+      dst = 0;
+      src = 1 + ends.int(n - 1);
+    } else {
+      src = ends.int(n);
+      if (perm !== null) dst = perm[src]!;
+      else {
+        dst = ends.int(n - 1);
+        if (dst >= src) dst++;
+      }
+    }
+    out.push({ id, src, dst, size, drawn, startNs: t, srcPort: 49152 + ports.int(16384) });
+  }
+  return out;
+}
+
+// ---- the bytes of a flow -------------------------------------------------------------------------
+
+/** 256 + MSS bytes of a fixed pseudo-random sequence; a frame's data is a window of it */
+const PATTERN = (() => {
+  const p = new Uint8Array(256 + FLOW_MSS);
+  let x = 0x2545f491;
+  for (let i = 0; i < p.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    p[i] = x >>> 24;
+  }
+  return p;
+})();
+
+/** where frame `seq` of flow `flow` takes its bytes from in PATTERN */
+const patternOffset = (flow: number, seq: number): number => (Math.imul(flow, 31) + Math.imul(seq, 17)) & 255;
+
+/** bytes of data in frame seq of a flow of `size` bytes */
+const frameDataBytes = (size: number, seq: number): number => Math.max(0, Math.min(FLOW_MSS, size - seq * FLOW_MSS));
+
+function intact(f: Uint8Array, flow: number, seq: number, len: number): boolean {
+  const o = patternOffset(flow, seq);
+  for (let i = 0; i < len; i++) if (f[FLOW_OFF_DATA + i] !== PATTERN[o + i]) return false;
+  return true;
+}
+
+// ---- agents --------------------------------------------------------------------------------------
+
+/** One PROTO_FLOW binding per host, shared by every flows job with hosts there. */
+class FlowPort extends HostAgent {
+  readonly jobs = new Map<number, FlowHost>();
+  unknownJob = 0;
+
+  constructor(host: HostStack) {
+    super(host, PROTO_FLOW);
+    this.start((f) => {
+      const j = f.length >= FLOW_OFF_DATA ? this.jobs.get(readU16(f, FLOW_OFF_JOB)) : undefined;
+      if (j !== undefined) j.onFrame(f);
+      else this.unknownJob++;
+    });
+  }
+}
+
+const flowPorts = new WeakMap<HostStack, FlowPort>();
+const EMPTY = new Uint8Array(0);
+
+interface SendState {
+  plan: FlowPlan;
+  frames: number;
+  dstAddress: number;
+  rs: ReliableSender;
+  /** frames handed over by the stream and waiting for the NIC (the host's fair queue) */
+  txq: Uint8Array[];
+  txHead: number;
+  /** in the round-robin ring of flows with frames waiting */
+  active: boolean;
+}
+
+/**
+ * The host's NIC queue is kept this short (byte queue limits / TCP small queues, as a Linux
+ * host does); frames wait above it in a per-flow round robin (the fq qdisc), so a mouse is not
+ * stuck behind another flow's window in a FIFO at its own host.
+ */
+const MAX_FLOW_FRAME = FLOW_OFF_DATA + FLOW_MSS;
+export const NIC_QUEUE_FRAMES = 3;
+
+/** The NIC queue limit: a few frames, or two timer ticks' worth at line rate where timers are coarse. */
+export function nicQueueLimitBytes(rateGbps: number, granularityNs: number): number {
+  return Math.max(NIC_QUEUE_FRAMES * MAX_FLOW_FRAME, Math.ceil(2 * (rateGbps / 8) * granularityNs));
+}
+
+interface RecvState {
+  flow: number;
+  size: number;
+  frames: number;
+  srcAddress: number;
+  /** the sender's port, for the ACKs' 5-tuple */
+  srcPort: number;
+  rr: ReliableReceiver;
+  bytes: number;
+  /** highest seq of a first transmission seen (-1 none) */
+  maxSeq: number;
+  done: boolean;
+}
+
+/** What a job learns as its flows progress (the job's own bookkeeping lives in runFlows). */
+interface JobEvents {
+  received(flow: number, atNs: number, r: RecvState): void;
+  failed(flow: number): void;
+}
+
+/**
+ * A job's agent on one host: the senders of the flows leaving it and the receivers of those
+ * arriving. A HostAgent for its timers and sends (the host's FlowPort receives).
+ */
+class FlowHost extends HostAgent {
+  readonly senders = new Map<number, SendState>();
+  readonly receivers = new Map<number, RecvState>();
+  reordered = 0;
+  retransmissions = 0;
+  corrupt = 0;
+  malformed = 0;
+  private readonly schedule = (d: number, fn: () => void) => this.after(d, fn);
+  /** flows with frames waiting for the NIC, served round robin */
+  private readonly ring: SendState[] = [];
+  private ringHead = 0;
+  private txTimer: { cancel(): void } | null = null;
+  private readonly nicBytesPerNs: number;
+  private readonly nicLimit: number;
+
+  constructor(
+    host: HostStack,
+    readonly job: number,
+    private readonly policy: ReliabilityPolicy,
+    private readonly events: JobEvents,
+  ) {
+    super(host, PROTO_FLOW);
+    const rate = (host.port as { config?: { rateGbps?: number } }).config?.rateGbps ?? 0;
+    this.nicBytesPerNs = rate > 0 ? rate / 8 : 0;
+    this.nicLimit = nicQueueLimitBytes(rate, policy.granularityNs);
+  }
+
+  attach(): void {
+    let p = flowPorts.get(this.host);
+    if (p === undefined) {
+      p = new FlowPort(this.host);
+      flowPorts.set(this.host, p);
+    }
+    if (p.jobs.has(this.job)) throw new Error(`${this.host.name}: flows job ${this.job} already has an agent here`);
+    p.jobs.set(this.job, this);
+  }
+
+  detach(): void {
+    for (const s of this.senders.values()) this.finishSender(s);
+    for (const r of this.receivers.values()) r.rr.stop();
+    this.stop();
+    const p = flowPorts.get(this.host);
+    if (p === undefined || p.jobs.get(this.job) !== this) return;
+    p.jobs.delete(this.job);
+    if (p.jobs.size === 0) {
+      p.stop();
+      flowPorts.delete(this.host);
+    }
+  }
+
+  startFlow(plan: FlowPlan, dstAddress: number): void {
+    const frames = flowFrames(plan.size);
+    const s: SendState = { plan, frames, dstAddress, rs: null as unknown as ReliableSender, txq: [], txHead: 0, active: false };
+    s.rs = new ReliableSender(this.policy, this.host.clock, this.schedule, {
+      transmit: (seq, _a, _b, retransmission) => this.transmit(s, seq, retransmission),
+      dead: () => {
+        this.finishSender(s);
+        this.events.failed(plan.id);
+      },
+    }, Math.min(frames, 1 << 16));
+    this.senders.set(plan.id, s);
+    s.rs.reset();
+    for (let k = 0; k < frames; k++) s.rs.enqueue(k, 0);
+  }
+
+  private finishSender(s: SendState): void {
+    s.rs.stop();
+    this.retransmissions += s.rs.retransmissions;
+    this.senders.delete(s.plan.id);
+    // frames still waiting are no longer needed: the receiver has them all (or the flow died)
+    s.txq.length = 0;
+    s.txHead = 0;
+  }
+
+  /** Queues a flow's frame for the NIC and sends what the NIC can take now. */
+  private enqueueTx(s: SendState, f: Uint8Array): void {
+    s.txq.push(f);
+    if (!s.active) {
+      s.active = true;
+      this.ring.push(s);
+    }
+    this.pumpTx();
+  }
+
+  private readonly onTxTimer = (): void => {
+    this.txTimer = null;
+    this.pumpTx();
+  };
+
+  private pumpTx(): void {
+    const port = this.host.port;
+    while (this.ringHead < this.ring.length) {
+      const queued = port.queuedBytes();
+      if (this.nicBytesPerNs > 0 && queued >= this.nicLimit) {
+        // Wake when the NIC queue has drained below the limit: the port settles its queue a whole
+        // frame at a time, so by the time that many bytes have been serialized (two frames
+        // still queued: the NIC never idles while frames wait here).
+        if (this.txTimer === null) this.txTimer = this.after((queued - this.nicLimit + MAX_FLOW_FRAME) / this.nicBytesPerNs, this.onTxTimer);
+        return;
+      }
+      const s = this.ring[this.ringHead++]!;
+      if (s.txHead < s.txq.length) {
+        const f = s.txq[s.txHead]!;
+        s.txq[s.txHead++] = EMPTY;
+        this.send(f);
+      }
+      if (s.txHead < s.txq.length) this.ring.push(s);
+      else {
+        s.active = false;
+        s.txq.length = 0;
+        s.txHead = 0;
+      }
+      if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
+        this.ring.splice(0, this.ringHead);
+        this.ringHead = 0;
+      }
+    }
+    this.ring.length = 0;
+    this.ringHead = 0;
+  }
+
+  private transmit(s: SendState, seq: number, retransmission: boolean): void {
+    const len = frameDataBytes(s.plan.size, seq);
+    const f = makeFrame(
+      {
+        type: FLOW_DATA,
+        flags: retransmission ? FLOW_FLAG_RETRANSMIT : 0,
+        protocol: PROTO_FLOW,
+        src: this.host.address,
+        dst: s.dstAddress,
+        srcPort: s.plan.srcPort,
+        dstPort: FLOW_BASE_PORT + this.job,
+        seq,
+        timestamp: this.now,
+      },
+      FLOW_HEADER_BYTES + len,
+    );
+    writeU16(f, FLOW_OFF_JOB, this.job);
+    writeU32(f, FLOW_OFF_FLOW, s.plan.id);
+    writeU32(f, FLOW_OFF_VALUE, s.plan.size);
+    const o = patternOffset(s.plan.id, seq);
+    f.set(PATTERN.subarray(o, o + len), FLOW_OFF_DATA);
+    this.enqueueTx(s, f);
+  }
+
+  onFrame(f: Uint8Array): void {
+    if (f.length < FLOW_OFF_DATA) {
+      this.malformed++;
+      return;
+    }
+    const type = f[OFF_TYPE];
+    if (type === FLOW_DATA) this.onData(f);
+    else if (type === FLOW_ACK) this.onAck(f);
+    else this.malformed++;
+  }
+
+  private onAck(f: Uint8Array): void {
+    const s = this.senders.get(readU32(f, FLOW_OFF_FLOW));
+    if (s === undefined) return; // a late ACK of a finished flow
+    s.rs.onAck(readU32(f, OFF_SEQ), readU32(f, FLOW_OFF_VALUE), readF64(f, OFF_TIMESTAMP));
+    if (s.rs.inFlight === 0 && s.rs.queued === 0 && this.senders.get(s.plan.id) === s) this.finishSender(s);
+  }
+
+  private onData(f: Uint8Array): void {
+    const flow = readU32(f, FLOW_OFF_FLOW);
+    const size = readU32(f, FLOW_OFF_VALUE);
+    let r = this.receivers.get(flow);
+    if (r === undefined) {
+      const frames = flowFrames(size);
+      const src = readU32(f, OFF_SRC);
+      const state: RecvState = {
+        flow, size, frames, srcAddress: src, srcPort: readU16(f, OFF_SRCPORT), bytes: 0, maxSeq: -1, done: false,
+        rr: null as unknown as ReliableReceiver,
+      };
+      state.rr = new ReliableReceiver(this.policy, this.host.clock, this.schedule, { ack: (sel, cum, ts) => this.ack(state, sel, cum, ts) });
+      state.rr.reset(frames);
+      this.receivers.set(flow, state);
+      r = state;
+    }
+    const seq = readU32(f, OFF_SEQ);
+    const len = frameDataBytes(r.size, seq);
+    if (size !== r.size || readU32(f, OFF_SRC) !== r.srcAddress || f.length !== FLOW_OFF_DATA + len) {
+      this.corrupt++;
+      return;
+    }
+    const verdict = r.rr.accept(seq, readF64(f, OFF_TIMESTAMP));
+    if (verdict === ACCEPT_OUT_OF_RANGE) {
+      this.corrupt++;
+      return;
+    }
+    if (verdict !== ACCEPT_NEW) return;
+    if (!intact(f, flow, seq, len)) {
+      // counted, and the bytes counted as missing: the flow will not pass as intact
+      this.corrupt++;
+      return;
+    }
+    r.bytes += len;
+    if ((f[OFF_FLAGS]! & FLOW_FLAG_RETRANSMIT) === 0) {
+      if (seq < r.maxSeq) this.reordered++;
+      else r.maxSeq = seq;
+    }
+    if (!r.done && r.rr.cumulative === r.frames) {
+      r.done = true;
+      this.events.received(flow, this.now, r);
+    }
+  }
+
+  private ack(r: RecvState, sel: number, cum: number, echoTs: number): void {
+    const f = makeFrame(
+      {
+        type: FLOW_ACK,
+        protocol: PROTO_FLOW,
+        src: this.host.address,
+        dst: r.srcAddress,
+        srcPort: FLOW_BASE_PORT + this.job,
+        dstPort: r.srcPort,
+        seq: sel,
+        timestamp: echoTs,
+      },
+      FLOW_HEADER_BYTES,
+    );
+    writeU16(f, FLOW_OFF_JOB, this.job);
+    writeU32(f, FLOW_OFF_FLOW, r.flow);
+    writeU32(f, FLOW_OFF_VALUE, cum);
+    this.send(f);
+  }
+}
+
+// ---- the workload --------------------------------------------------------------------------------
+
+/** Job ids unique among the flows jobs of one fabric. */
+const nextJob = new WeakMap<Fabric, number>();
+function allocateJob(f: Fabric): number {
+  const id = ((nextJob.get(f) ?? 0) + 1) & 0xffff;
+  nextJob.set(f, id);
+  return id;
+}
+
+/** The host link rate of each participating host (0 = unshaped). */
+export function hostRates(ctx: Pick<WorkloadContext, 'fabric' | 'hosts'>): number[] {
+  return ctx.hosts.map((h) => ctx.fabric.links.find((l) => l.spec.a === h.name || l.spec.b === h.name)?.config.rateGbps ?? 0);
+}
+
+/**
+ * The reliability policy of flows: the stream's, and in sim a per-flow window of FLOW_WINDOW
+ * frames and a first RTO for µs fabrics. Over UDP, round trips are milliseconds (timer ticks,
+ * socket hops), so the stream's own larger window stays.
+ */
+export function flowPolicy(ctx: Pick<WorkloadContext, 'clock'>): ReliabilityPolicy {
+  const base = reliabilityPolicy(ctx.clock);
+  return ctx.clock.kind === 'sim' ? { ...base, window: FLOW_WINDOW, initialRtoNs: 2 * NS_PER_MS } : base;
+}
+
+export interface BinResult extends Summary {
+  flows: number;
+}
+
+export interface FlowsResult extends GenericResult {
+  workload: 'flows';
+  loadBalancing: string;
+  distribution: FlowDistribution;
+  pattern: FlowPattern;
+  load: number;
+  sizeScale: number;
+  flows: number;
+  completed: number;
+  failed: number;
+  fctSlowdown: Summary;
+  fctUs: Summary;
+  slowdownByBin: Record<string, BinResult>;
+  reorderedPackets: number;
+  retransmissions: number;
+  corruptFrames: number;
+  uplinkImbalance: number;
+  uplinks: ReturnType<typeof uplinkBytes>;
+  maxQueueBytes: number;
+  timeSec: number;
+  linkLoad: ReturnType<typeof linkLoads>;
+  correct: boolean;
+}
+
+export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<FlowsResult> {
+  const hosts = ctx.hosts;
+  const plans = planFlows(spec, hostRates(ctx), ctx.rng.fork('flows'));
+  const job = allocateJob(ctx.fabric);
+  const policy = flowPolicy(ctx);
+  const n = plans.length;
+  const fctNs = new Float64Array(n).fill(-1);
+  const receivedBytes = new Float64Array(n);
+  const status = new Uint8Array(n); // 0 running, 1 received, 2 failed
+  let settled = 0;
+  const done = new Deferred<void>(`flows (${spec.count} flows)`);
+  let t0 = 0;
+  const events: JobEvents = {
+    received(flow, at, r) {
+      if (flow >= n || status[flow] === 1) return;
+      if (status[flow] === 0) settled++;
+      status[flow] = 1;
+      fctNs[flow] = at - (t0 + plans[flow]!.startNs);
+      receivedBytes[flow] = r.bytes;
+      ctx.progress(settled / n);
+      if (settled === n) done.resolve();
+    },
+    failed(flow) {
+      if (flow >= n || status[flow] !== 0) return;
+      status[flow] = 2;
+      settled++;
+      ctx.progress(settled / n);
+      if (settled === n) done.resolve();
+    },
+  };
+  const agents = hosts.map((h) => new FlowHost(h, job, policy, events));
+  const before = snapshotLinks(ctx.fabric);
+  agents.forEach((a) => a.attach());
+  t0 = ctx.clock.now();
+  try {
+    for (const p of plans) {
+      const a = agents[p.src]!;
+      a.after(p.startNs, () => a.startFlow(p, hosts[p.dst]!.address));
+    }
+    if (n === 0) done.resolve();
+    await ctx.driver.wait(done);
+  } finally {
+    agents.forEach((a) => a.detach());
+  }
+  const durationNs = ctx.clock.now() - t0;
+
+  // Slowdowns against the ideal FCT on the idle fabric's best path.
+  const paths = new Map<string, Hop[][]>();
+  const slow: number[] = [];
+  const fctUs: number[] = [];
+  const byBin = new Map<string, number[]>(SIZE_BINS.map((b) => [b.name, []]));
+  plans.forEach((p, i) => {
+    if (status[i] !== 1) return;
+    const key = `${p.src}>${p.dst}`;
+    let ps = paths.get(key);
+    if (ps === undefined) paths.set(key, (ps = hostPaths(ctx.fabric, hosts[p.src]!.name, hosts[p.dst]!.name)));
+    const s = slowdown(fctNs[i]!, bestIdealFctNs(p.size, ps));
+    slow.push(s);
+    fctUs.push(fctNs[i]! / 1000);
+    byBin.get(binOf(p.drawn))!.push(s);
+  });
+  const completed = slow.length;
+  const failed = plans.filter((_, i) => status[i] === 2).length;
+  const corrupt = agents.reduce((s, a) => s + a.corrupt + a.malformed, 0);
+  const intactBytes = plans.every((p, i) => status[i] === 1 && receivedBytes[i] === p.size);
+  const uplinks = uplinkBytes(ctx.fabric, before);
+  const slowdownByBin: Record<string, BinResult> = {};
+  for (const [name, xs] of byBin) slowdownByBin[name] = { flows: xs.length, ...summarize(xs) };
+  return {
+    workload: 'flows',
+    ...(spec.name ? { name: spec.name } : {}),
+    loadBalancing: ctx.loadBalancing ?? spec.loadBalancing?.[0] ?? 'ecmp',
+    distribution: spec.distribution,
+    pattern: spec.pattern,
+    load: spec.load,
+    sizeScale: spec.sizeScale ?? 1,
+    flows: n,
+    completed,
+    failed,
+    fctSlowdown: summarize(slow),
+    fctUs: summarize(fctUs),
+    slowdownByBin,
+    reorderedPackets: agents.reduce((s, a) => s + a.reordered, 0),
+    retransmissions: agents.reduce((s, a) => s + a.retransmissions, 0),
+    corruptFrames: corrupt,
+    uplinkImbalance: meanImbalance(uplinks),
+    uplinks,
+    maxQueueBytes: maxSwitchQueueBytes(ctx.fabric),
+    timeSec: round(durationNs / 1e9, 9),
+    linkLoad: linkLoads(ctx.fabric, before, durationNs),
+    correct: completed === n && corrupt === 0 && intactBytes,
+  };
+}
+
+const flows: WorkloadModule<FlowsSpec> = {
+  kind: 'flows',
+  async run(ctx, spec) {
+    return [await runFlows(ctx, spec)];
+  },
+};
+
+export default flows;
