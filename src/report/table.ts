@@ -82,6 +82,38 @@ function flowsLines(rs: FlowsRow[]): string[] {
   return lines;
 }
 
+/**
+ * MoE token exchange results side by side: consecutive results of one moe workload (one per
+ * load-balancing scheme) share a table. Writes to `out`; returns the index after them.
+ */
+function moeLines(runs: readonly RunResult[], from: number, out: string[]): number {
+  type Moe = {
+    name?: string; loadBalancing: string; ranks: number; experts: number; topK: number; tokensPerRank: number; hidden: number;
+    capacity: number; capacityFactor?: number | null; dropPolicy?: string; skew?: number; dispatchSec: number; combineSec: number;
+    timeSec: number; overloadFactor: number; droppedTokens: number; auxLoss: number; zLoss: number; retransmissions?: number;
+    fabricLinkImbalance?: number; correct: boolean;
+  };
+  const moe = (r: RunResult | undefined): Moe | null => (r && r.workload === 'moe' && typeof r.dispatchSec === 'number' ? (r as unknown as Moe) : null);
+  const key = (m: Moe): string => JSON.stringify([m.name, m.ranks, m.experts, m.topK, m.tokensPerRank, m.hidden, m.capacity, m.capacityFactor, m.dropPolicy, m.skew]);
+  const first = moe(runs[from])!;
+  let to = from;
+  while (moe(runs[to]) !== null && key(moe(runs[to])!) === key(first)) to++;
+  const ms = (s: number): string => (s * 1e3).toFixed(3);
+  out.push(
+    `moe${first.name ? ` ${first.name}` : ''}: ${first.ranks} ranks, ${first.experts} experts, top-${first.topK}, ${first.tokensPerRank} tokens/rank x ${first.hidden}, ` +
+      (first.capacity > 0 ? `capacity ${first.capacity} per (expert, source rank) (CF ${fmt(first.capacityFactor)}, drop ${first.dropPolicy ?? '?'})` : 'dropless') +
+      `; times in ms`,
+    `#${pad('scheme', 9)} ${pad('skew', 5)} ${pad('dispatch', 9)} ${pad('combine', 9)} ${pad('total', 9)} ${pad('overload', 8)} ${pad('dropped', 8)} ${pad('auxLoss', 8)} ${pad('zLoss', 8)} ${pad('retx', 6)} ${pad('imbalance', 9)}  result`,
+  );
+  for (const m of runs.slice(from, to) as unknown as Moe[]) {
+    out.push(
+      ` ${pad(m.loadBalancing, 9)} ${pad(fmt(m.skew), 5)} ${pad(ms(m.dispatchSec), 9)} ${pad(ms(m.combineSec), 9)} ${pad(ms(m.timeSec), 9)} ${pad(m.overloadFactor.toFixed(3), 8)} ` +
+        `${pad(String(m.droppedTokens), 8)} ${pad(m.auxLoss.toFixed(4), 8)} ${pad(m.zLoss.toFixed(3), 8)} ${pad(String(m.retransmissions ?? '-'), 6)} ${pad(m.fabricLinkImbalance === undefined ? '-' : m.fabricLinkImbalance.toFixed(3), 9)}  ${m.correct ? 'OK' : 'WRONG'}`,
+    );
+  }
+  return to;
+}
+
 function genericLines(r: RunResult): string[] {
   const fields = Object.entries(r)
     .filter(([k, v]) => k !== 'workload' && k !== 'correct' && (typeof v === 'number' || typeof v === 'string'))
@@ -120,6 +152,7 @@ export function renderReport(report: Report): string {
       out.push(...flowsLines(group));
       continue;
     }
+    if (r.workload === 'moe' && typeof r.dispatchSec === 'number') { i = moeLines(runs, i, out); continue; }
     if (r.workload === 'pingall' && 'rttUs' in r) out.push(...pingallLines(r as PingallResult));
     else out.push(...genericLines(r));
     i++;
