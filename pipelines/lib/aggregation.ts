@@ -280,7 +280,7 @@ export function declareAggregation<M extends AggregationMeta>(
     stats.count(SML_STAT_AGGREGATED, b.length);
     if (!complete) {
       // consumed: the contribution lives in the registers now
-      pkt.markToDrop();
+      pkt.consume();
       return;
     }
     stats.count(SML_STAT_COMPLETED, b.length);

@@ -32,7 +32,7 @@ export async function benchPipeline(o: { packets?: number; trials?: number; prog
   const trials = o.trials ?? 5;
   const topo = leafSpineTopology(4, 2, 8);
   const out: PipelineBenchResult[] = [];
-  for (const name of o.programs ?? ['l3', 'ecmp']) {
+  for (const name of o.programs ?? ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switchml', 'sharp']) {
     const program = await loadProgram(name);
     const clock = new SimClock();
     const rng = createRng(1);
