@@ -1,4 +1,5 @@
 import { HostAgent } from './host-agent.js';
+import { JobPorts } from './job-port.js';
 import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
 import {
@@ -160,21 +161,7 @@ function intact(f: Uint8Array, flow: number, seq: number, len: number): boolean 
 // ---- agents --------------------------------------------------------------------------------------
 
 /** One PROTO_FLOW binding per host, shared by every flows job with hosts there. */
-class FlowPort extends HostAgent {
-  readonly jobs = new Map<number, FlowHost>();
-  unknownJob = 0;
-
-  constructor(host: HostStack) {
-    super(host, PROTO_FLOW);
-    this.start((f) => {
-      const j = f.length >= FLOW_OFF_DATA ? this.jobs.get(readU16(f, FLOW_OFF_JOB)) : undefined;
-      if (j !== undefined) j.onFrame(f);
-      else this.unknownJob++;
-    });
-  }
-}
-
-const flowPorts = new WeakMap<HostStack, FlowPort>();
+const flowPorts = new JobPorts<FlowHost>(PROTO_FLOW, FLOW_OFF_JOB, 'flows job');
 const EMPTY = new Uint8Array(0);
 
 interface SendState {
@@ -254,26 +241,14 @@ class FlowHost extends HostAgent {
   }
 
   attach(): void {
-    let p = flowPorts.get(this.host);
-    if (p === undefined) {
-      p = new FlowPort(this.host);
-      flowPorts.set(this.host, p);
-    }
-    if (p.jobs.has(this.job)) throw new Error(`${this.host.name}: flows job ${this.job} already has an agent here`);
-    p.jobs.set(this.job, this);
+    flowPorts.attach(this.host, this.job, this);
   }
 
   detach(): void {
     for (const s of this.senders.values()) this.finishSender(s);
     for (const r of this.receivers.values()) r.rr.stop();
     this.stop();
-    const p = flowPorts.get(this.host);
-    if (p === undefined || p.jobs.get(this.job) !== this) return;
-    p.jobs.delete(this.job);
-    if (p.jobs.size === 0) {
-      p.stop();
-      flowPorts.delete(this.host);
-    }
+    flowPorts.detach(this.host, this.job, this);
   }
 
   startFlow(plan: FlowPlan, dstAddress: number): void {

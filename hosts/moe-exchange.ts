@@ -1,4 +1,5 @@
 import { HostAgent } from './host-agent.js';
+import { JobPorts } from './job-port.js';
 import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
 import type { HostStack } from '../src/run/host-stack.js';
 import type { Clock } from '../src/net/clock.js';
@@ -64,21 +65,7 @@ export function exchangePolicy(clock: Clock, ranks: number, hidden: number, rece
 }
 
 /** One PROTO_MOE binding per host, shared by every moe job with a rank there. */
-class MoePort extends HostAgent {
-  readonly jobs = new Map<number, MoeEndpoint>();
-  unknownJob = 0;
-
-  constructor(host: HostStack) {
-    super(host, PROTO_MOE);
-    this.start((f) => {
-      const ep = f.length >= MOE_OFF_DATA ? this.jobs.get(readU16(f, MOE_OFF_JOB)) : undefined;
-      if (ep !== undefined) ep.onFrame(f);
-      else this.unknownJob++;
-    });
-  }
-}
-
-const moePorts = new WeakMap<HostStack, MoePort>();
+const moePorts = new JobPorts<MoeEndpoint>(PROTO_MOE, MOE_OFF_JOB, 'moe job');
 const EMPTY = new Uint8Array(0);
 
 interface SendStream {
@@ -157,13 +144,7 @@ export class MoeEndpoint extends HostAgent {
   }
 
   attach(): void {
-    let p = moePorts.get(this.host);
-    if (p === undefined) {
-      p = new MoePort(this.host);
-      moePorts.set(this.host, p);
-    }
-    if (p.jobs.has(this.job)) throw new Error(`${this.host.name}: moe job ${this.job} already has a rank here`);
-    p.jobs.set(this.job, this);
+    moePorts.attach(this.host, this.job, this);
     this.attached = true;
   }
 
@@ -176,13 +157,7 @@ export class MoeEndpoint extends HostAgent {
     this.stop();
     if (!this.attached) return;
     this.attached = false;
-    const p = moePorts.get(this.host);
-    if (p === undefined || p.jobs.get(this.job) !== this) return;
-    p.jobs.delete(this.job);
-    if (p.jobs.size === 0) {
-      p.stop();
-      moePorts.delete(this.host);
-    }
+    moePorts.detach(this.host, this.job, this);
   }
 
   /** Starts this rank's streams of `phase`: streams[peer] for every peer but itself. */

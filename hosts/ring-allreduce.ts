@@ -1,4 +1,5 @@
 import { HostAgent } from './host-agent.js';
+import { JobPorts } from './job-port.js';
 import type { AlgorithmFactory, AlgorithmOptions, AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
 import type { Tensor } from './tensor.js';
 import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
@@ -78,44 +79,15 @@ function mod(a: number, n: number): number {
   return m < 0 ? m + n : m;
 }
 
-/**
- * One PROTO_RING binding per host, shared by every ring job with a worker there (concurrent
- * workloads may overlap on hosts); frames go to the job named by their dstPort.
- */
-class RingPort extends HostAgent {
-  readonly jobs = new Map<number, RingWorker>();
-  unknownJob = 0;
-
-  constructor(host: HostStack) {
-    super(host, PROTO_RING);
-    this.start((f) => {
-      const w = this.jobs.get(readU16(f, OFF_DSTPORT));
-      if (w !== undefined) w.onFrame(f);
-      else this.unknownJob++;
-    });
-  }
-}
-
-const ringPorts = new WeakMap<HostStack, RingPort>();
+/** One PROTO_RING binding per host, shared by ring jobs; frames go to the job named by their dstPort. */
+const ringPorts = new JobPorts<RingWorker>(PROTO_RING, OFF_DSTPORT, 'ring job');
 
 function attach(w: RingWorker): void {
-  let p = ringPorts.get(w.host);
-  if (p === undefined) {
-    p = new RingPort(w.host);
-    ringPorts.set(w.host, p);
-  }
-  if (p.jobs.has(w.jobId)) throw new Error(`${w.host.name}: ring job ${w.jobId} already has a worker here`);
-  p.jobs.set(w.jobId, w);
+  ringPorts.attach(w.host, w.jobId, w);
 }
 
 function detach(w: RingWorker): void {
-  const p = ringPorts.get(w.host);
-  if (p === undefined || p.jobs.get(w.jobId) !== w) return;
-  p.jobs.delete(w.jobId);
-  if (p.jobs.size === 0) {
-    p.stop();
-    ringPorts.delete(w.host);
-  }
+  ringPorts.detach(w.host, w.jobId, w);
 }
 
 /** The header bytes every frame of one kind from one worker shares, written once. */
