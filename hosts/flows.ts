@@ -1,5 +1,6 @@
 import { HostAgent } from './host-agent.js';
 import { JobPorts } from './job-port.js';
+import { FairNicQueue, type TxStream } from './nic-queue.js';
 import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
 import {
@@ -162,18 +163,12 @@ function intact(f: Uint8Array, flow: number, seq: number, len: number): boolean 
 
 /** One PROTO_FLOW binding per host, shared by every flows job with hosts there. */
 const flowPorts = new JobPorts<FlowHost>(PROTO_FLOW, FLOW_OFF_JOB, 'flows job');
-const EMPTY = new Uint8Array(0);
 
-interface SendState {
+interface SendState extends TxStream {
   plan: FlowPlan;
   frames: number;
   dstAddress: number;
   rs: ReliableSender;
-  /** frames handed over by the stream and waiting for the NIC (the host's fair queue) */
-  txq: Uint8Array[];
-  txHead: number;
-  /** in the round-robin ring of flows with frames waiting */
-  active: boolean;
 }
 
 /**
@@ -222,11 +217,7 @@ class FlowHost extends HostAgent {
   malformed = 0;
   private readonly schedule = (d: number, fn: () => void) => this.after(d, fn);
   /** flows with frames waiting for the NIC, served round robin */
-  private readonly ring: SendState[] = [];
-  private ringHead = 0;
-  private txTimer: { cancel(): void } | null = null;
-  private readonly nicBytesPerNs: number;
-  private readonly nicLimit: number;
+  private readonly nic: FairNicQueue<SendState>;
 
   constructor(
     host: HostStack,
@@ -236,8 +227,13 @@ class FlowHost extends HostAgent {
   ) {
     super(host, PROTO_FLOW);
     const rate = (host.port as { config?: { rateGbps?: number } }).config?.rateGbps ?? 0;
-    this.nicBytesPerNs = rate > 0 ? rate / 8 : 0;
-    this.nicLimit = nicQueueLimitBytes(rate, policy.granularityNs);
+    this.nic = new FairNicQueue<SendState>(this, {
+      bytesPerNs: rate > 0 ? rate / 8 : 0,
+      limitBytes: nicQueueLimitBytes(rate, policy.granularityNs),
+      wakeSlackBytes: MAX_FLOW_FRAME,
+      holdWhileWaking: false,
+      send: (f) => this.send(f),
+    });
   }
 
   attach(): void {
@@ -253,7 +249,7 @@ class FlowHost extends HostAgent {
 
   startFlow(plan: FlowPlan, dstAddress: number): void {
     const frames = flowFrames(plan.size);
-    const s: SendState = { plan, frames, dstAddress, rs: null as unknown as ReliableSender, txq: [], txHead: 0, active: false };
+    const s: SendState = { plan, frames, dstAddress, rs: null as unknown as ReliableSender, txq: [], txHead: 0, inRing: false };
     s.rs = new ReliableSender(this.policy, this.host.clock, this.schedule, {
       transmit: (seq, _a, _b, retransmission) => this.transmit(s, seq, retransmission),
       dead: () => {
@@ -271,55 +267,7 @@ class FlowHost extends HostAgent {
     this.retransmissions += s.rs.retransmissions;
     this.senders.delete(s.plan.id);
     // frames still waiting are no longer needed: the receiver has them all (or the flow died)
-    s.txq.length = 0;
-    s.txHead = 0;
-  }
-
-  /** Queues a flow's frame for the NIC and sends what the NIC can take now. */
-  private enqueueTx(s: SendState, f: Uint8Array): void {
-    s.txq.push(f);
-    if (!s.active) {
-      s.active = true;
-      this.ring.push(s);
-    }
-    this.pumpTx();
-  }
-
-  private readonly onTxTimer = (): void => {
-    this.txTimer = null;
-    this.pumpTx();
-  };
-
-  private pumpTx(): void {
-    const port = this.host.port;
-    while (this.ringHead < this.ring.length) {
-      const queued = port.queuedBytes();
-      if (this.nicBytesPerNs > 0 && queued >= this.nicLimit) {
-        // Wake when the NIC queue has drained below the limit: the port settles its queue a whole
-        // frame at a time, so by the time that many bytes have been serialized (two frames
-        // still queued: the NIC never idles while frames wait here).
-        if (this.txTimer === null) this.txTimer = this.after((queued - this.nicLimit + MAX_FLOW_FRAME) / this.nicBytesPerNs, this.onTxTimer);
-        return;
-      }
-      const s = this.ring[this.ringHead++]!;
-      if (s.txHead < s.txq.length) {
-        const f = s.txq[s.txHead]!;
-        s.txq[s.txHead++] = EMPTY;
-        this.send(f);
-      }
-      if (s.txHead < s.txq.length) this.ring.push(s);
-      else {
-        s.active = false;
-        s.txq.length = 0;
-        s.txHead = 0;
-      }
-      if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
-        this.ring.splice(0, this.ringHead);
-        this.ringHead = 0;
-      }
-    }
-    this.ring.length = 0;
-    this.ringHead = 0;
+    this.nic.clear(s);
   }
 
   private transmit(s: SendState, seq: number, retransmission: boolean): void {
@@ -343,7 +291,7 @@ class FlowHost extends HostAgent {
     writeU32(f, FLOW_OFF_VALUE, s.plan.size);
     const o = patternOffset(s.plan.id, seq);
     f.set(PATTERN.subarray(o, o + len), FLOW_OFF_DATA);
-    this.enqueueTx(s, f);
+    this.nic.enqueue(s, f);
   }
 
   onFrame(f: Uint8Array): void {

@@ -1,5 +1,6 @@
 import { HostAgent } from './host-agent.js';
 import { JobPorts } from './job-port.js';
+import { FairNicQueue, type TxStream } from './nic-queue.js';
 import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
 import type { HostStack } from '../src/run/host-stack.js';
 import type { Clock } from '../src/net/clock.js';
@@ -66,19 +67,13 @@ export function exchangePolicy(clock: Clock, ranks: number, hidden: number, rece
 
 /** One PROTO_MOE binding per host, shared by every moe job with a rank there. */
 const moePorts = new JobPorts<MoeEndpoint>(PROTO_MOE, MOE_OFF_JOB, 'moe job');
-const EMPTY = new Uint8Array(0);
 
-interface SendStream {
+interface SendStream extends TxStream {
   readonly phase: number;
   readonly peer: number;
   readonly out: OutStream;
   readonly g: StreamGeometry;
   rs: ReliableSender;
-  /** frames handed over by the stream, waiting for the NIC */
-  txq: Uint8Array[];
-  txHead: number;
-  /** in the round robin of streams with frames waiting */
-  queued: boolean;
   finished: boolean;
 }
 
@@ -114,12 +109,8 @@ export class MoeEndpoint extends HostAgent {
   private readonly rankOf = new Map<number, number>();
   private readonly schedule = (d: number, fn: () => void) => this.after(d, fn);
   private readonly slice: FrameSlice = { firstRow: 0, rows: 0, elemOffset: 0, elemCount: 0 };
-  private readonly ring: SendStream[] = [];
-  private ringHead = 0;
-  private txTimer: { cancel(): void } | null = null;
-  private readonly nicBytesPerNs: number;
-  private readonly nicLimitBytes: number;
-  private readonly maxFrameBytes: number;
+  /** streams with frames waiting for the NIC, served round robin */
+  private readonly nic: FairNicQueue<SendStream>;
   private attached = false;
 
   constructor(
@@ -138,9 +129,14 @@ export class MoeEndpoint extends HostAgent {
     addresses.forEach((a, r) => this.rankOf.set(a, r));
     this.bytesTo = new Float64Array(addresses.length);
     const rate = (host.port as { config?: { rateGbps?: number } }).config?.rateGbps ?? 0;
-    this.nicBytesPerNs = rate > 0 ? rate / 8 : 0;
-    this.maxFrameBytes = moeMaxFrameBytes(hidden);
-    this.nicLimitBytes = NIC_QUEUE_FRAMES * this.maxFrameBytes;
+    const maxFrameBytes = moeMaxFrameBytes(hidden);
+    this.nic = new FairNicQueue<SendStream>(this, {
+      bytesPerNs: rate > 0 ? rate / 8 : 0,
+      limitBytes: NIC_QUEUE_FRAMES * maxFrameBytes,
+      wakeSlackBytes: maxFrameBytes,
+      holdWhileWaking: true,
+      send: (f, st) => this.send1(f, st.peer),
+    });
   }
 
   attach(): void {
@@ -169,7 +165,7 @@ export class MoeEndpoint extends HostAgent {
       if (!out) throw new Error(`moe exchange: rank ${this.rank} has no ${phaseName(phase)} stream for rank ${peer}`);
       const g = streamGeometry(out.rows, this.hidden);
       const s: SendStream = {
-        phase, peer, out, g, rs: null as unknown as ReliableSender, txq: [], txHead: 0, queued: false, finished: false,
+        phase, peer, out, g, rs: null as unknown as ReliableSender, txq: [], txHead: 0, inRing: false, finished: false,
       };
       s.rs = new ReliableSender(this.policy, this.host.clock, this.schedule, {
         transmit: (seq, _a, _b, re) => this.transmit(s, seq, re),
@@ -198,8 +194,8 @@ export class MoeEndpoint extends HostAgent {
     s.finished = true;
     s.rs.stop();
     this.retransmissions += s.rs.retransmissions;
-    s.txq.length = 0;
-    s.txHead = 0;
+    // frames still waiting are no longer needed
+    this.nic.clear(s);
   }
 
   private send1(f: Uint8Array, peer: number): void {
@@ -243,54 +239,7 @@ export class MoeEndpoint extends HostAgent {
       o += MOE_ROW_REF_BYTES;
       for (let i = r * hidden + sl.elemOffset, n = i + sl.elemCount; i < n; i++, o += 4) dv.setFloat32(o, data[i]!);
     }
-    s.txq.push(f);
-    if (!s.queued) {
-      s.queued = true;
-      this.ring.push(s);
-    }
-    this.pumpTx();
-  }
-
-  private readonly onTxTimer = (): void => {
-    this.txTimer = null;
-    this.pumpTx();
-  };
-
-  /** Sends waiting frames round robin over streams while the NIC queue has room. */
-  private pumpTx(): void {
-    // a wake-up is pending: the NIC queue was full, and nothing but time drains it
-    if (this.txTimer !== null) return;
-    const port = this.host.port;
-    while (this.ringHead < this.ring.length) {
-      if (this.nicBytesPerNs > 0) {
-        const queued = port.queuedBytes();
-        if (queued >= this.nicLimitBytes) {
-          // The queue drains in whole frames: wake a frame time past the excess (waking at the
-          // excess alone would spin in ns steps while the head frame is still serializing).
-          // At least a frame is still queued then, so the NIC never idles for the wait.
-          this.txTimer = this.after((queued - this.nicLimitBytes + this.maxFrameBytes) / this.nicBytesPerNs, this.onTxTimer);
-          return;
-        }
-      }
-      const s = this.ring[this.ringHead++]!;
-      if (s.txHead < s.txq.length) {
-        const f = s.txq[s.txHead]!;
-        s.txq[s.txHead++] = EMPTY;
-        this.send1(f, s.peer);
-      }
-      if (s.txHead < s.txq.length) this.ring.push(s);
-      else {
-        s.queued = false;
-        s.txq.length = 0;
-        s.txHead = 0;
-      }
-      if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
-        this.ring.splice(0, this.ringHead);
-        this.ringHead = 0;
-      }
-    }
-    this.ring.length = 0;
-    this.ringHead = 0;
+    this.nic.enqueue(s, f);
   }
 
   private sendAck(phase: number, peer: number, sel: number, cum: number, echoTs: number): void {
