@@ -1,3 +1,4 @@
+import { MOE_DEFAULTS } from '../src/scenario/schema.js';
 import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
 import type { Fabric } from '../src/run/fabric.js';
 import type { Rng } from '../src/net/rng.js';
@@ -46,16 +47,6 @@ export interface MoeSpec {
   loadBalancing?: readonly string[];
   name?: string;
 }
-
-export const MOE_DEFAULTS: MoeSpec = {
-  tokensPerRank: 1024,
-  hidden: 512,
-  experts: 16,
-  topK: 2,
-  capacityFactor: null,
-  dropPolicy: 'probs',
-  skew: 1.0,
-};
 
 /** Everything the routing decides, computed up front from the seed (the same on every fabric). */
 export interface MoePlan {

@@ -10,6 +10,7 @@
  *
  * Checks that need the built topology (node names exist, N workers fit) live in checks.ts.
  */
+import { DEFAULT_LINK } from '../net/link-shaper.js';
 import { z } from 'zod';
 import { BYTE_SIZE_EXPECTED, ByteSizeError, parseByteSize } from './byte-size.js';
 import type { TopologySpec } from '../topology/types.js';
@@ -180,16 +181,8 @@ const linkFields = {
   ecnThresholdBytes: byteSize(0),
 };
 
-export const LINK_DEFAULTS = {
-  rateGbps: 0,
-  delayUs: 0,
-  jitterUs: 0,
-  lossRate: 0,
-  reorderRate: 0,
-  duplicateRate: 0,
-  queueBytes: 1048576,
-  ecnThresholdBytes: 0,
-} as const;
+/** What a link is when the file says nothing: the link emulation's own defaults. */
+export const LINK_DEFAULTS = DEFAULT_LINK;
 
 const NODE_PAIR = 'a list of two node names, like [leaf0, spine1]';
 
@@ -282,23 +275,34 @@ const AllreduceSchema = z
     }
   });
 
+/** The moe workload's defaults (the workload fills them in too, for specs built in code). */
+export const MOE_DEFAULTS = {
+  tokensPerRank: 1024,
+  hidden: 512,
+  experts: 16,
+  topK: 2,
+  capacityFactor: null,
+  dropPolicy: 'probs',
+  skew: 1.0,
+} as const;
+
 const MoeSchema = z
   .strictObject({
     kind: z.literal('moe'),
     ...common,
-    tokensPerRank: int(1).default(1024),
-    hidden: int(1).default(512),
-    experts: int(1).default(16),
-    topK: int(1).default(2),
+    tokensPerRank: int(1).default(MOE_DEFAULTS.tokensPerRank),
+    hidden: int(1).default(MOE_DEFAULTS.hidden),
+    experts: int(1).default(MOE_DEFAULTS.experts),
+    topK: int(1).default(MOE_DEFAULTS.topK),
     /** null (or omitted) = dropless */
     capacityFactor: z
       .number({ error: 'a number > 0, or null for dropless' })
       .positive({ error: 'a number > 0, or null for dropless' })
       .nullable()
-      .default(null),
-    dropPolicy: oneOf(DROP_POLICIES).default('probs'),
+      .default(MOE_DEFAULTS.capacityFactor),
+    dropPolicy: oneOf(DROP_POLICIES).default(MOE_DEFAULTS.dropPolicy),
     /** Zipf exponent over experts, 0 = uniform */
-    skew: atLeastZero().default(1.0),
+    skew: atLeastZero().default(MOE_DEFAULTS.skew),
     ranks: HostSelectorSchema.default('all'),
     /** algorithms to compare, one run each; default [switches.loadBalancing] */
     loadBalancing: uniqueList(LoadBalancingSchema, `load balancers (${LOAD_BALANCERS.join(', ')})`).optional(),
