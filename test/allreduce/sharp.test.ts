@@ -28,12 +28,12 @@ import { buildAggregationTree } from '../../src/topology/aggregation-tree.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { lowestCommonAncestors } from '../../src/topology/shortest-paths.js';
 import { areAdjacent, attachmentOf, type Topology } from '../../src/topology/types.js';
-import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../../src/wire/bytes.js';
-import { makeFrame, OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
+import { readI32, readU16, readU32 } from '../../src/wire/bytes.js';
+import { OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import {
-  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
-  SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_RESULT, SML_UPDATE,
+  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
+  SML_OFF_KIND, SML_OFF_PACKET, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
 } from '../../src/wire/switchml.js';
 
 // ---- the pipeline alone ----------------------------------------------------------------------
@@ -62,16 +62,10 @@ interface Frame_ {
 }
 
 function frame(u: Frame_): Uint8Array {
-  const f = makeFrame({ protocol: u.protocol ?? PROTO_SHARP, src: u.src, dst: u.dst ?? ME, dstPort: u.job ?? JOB }, SML_HEADER_BYTES + 4 * u.values.length);
-  f[SML_OFF_KIND] = u.kind ?? SML_UPDATE;
-  f[SML_OFF_FLAGS] = u.flags ?? 0;
-  writeU16(f, SML_OFF_SLOT, u.slot);
-  f[SML_OFF_VER] = u.ver;
-  f[SML_OFF_EXPONENT] = (u.exponent ?? 0) & 0xff;
-  writeU16(f, SML_OFF_COUNT, u.values.length);
-  writeU32(f, SML_OFF_PACKET, u.seq);
-  u.values.forEach((v, i) => writeI32(f, SML_OFF_DATA + 4 * i, v));
-  return f;
+  return encodeSwitchmlFrame({
+    protocol: u.protocol ?? PROTO_SHARP, src: u.src, dst: u.dst ?? ME, job: u.job ?? JOB,
+    kind: u.kind ?? SML_UPDATE, flags: u.flags, slot: u.slot, ver: u.ver, exponent: u.exponent, packet: u.seq, values: u.values,
+  });
 }
 
 interface Out {

@@ -24,12 +24,12 @@ import {
 } from '../../src/topology/aggregation-manager.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { nodeByName } from '../../src/topology/types.js';
-import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { readI32, readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
 import { makeFrame, OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
 import { PROTO_PING, PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import {
-  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
-  SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_RESULT, SML_UPDATE,
+  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
+  SML_OFF_KIND, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
 } from '../../src/wire/switchml.js';
 
 // ---- the pipeline alone ----------------------------------------------------------------------
@@ -54,16 +54,10 @@ interface Update_ {
 }
 
 function updateFrame(u: Update_): Uint8Array {
-  const f = makeFrame({ protocol: PROTO_SWITCHML, src: u.src, dst: u.dst ?? AGG, dstPort: u.job ?? JOB }, SML_HEADER_BYTES + 4 * u.values.length);
-  f[SML_OFF_KIND] = SML_UPDATE;
-  f[SML_OFF_FLAGS] = u.flags ?? 0;
-  writeU16(f, SML_OFF_SLOT, u.slot);
-  f[SML_OFF_VER] = u.ver;
-  f[SML_OFF_EXPONENT] = (u.exponent ?? 0) & 0xff;
-  writeU16(f, SML_OFF_COUNT, u.values.length);
-  writeU32(f, SML_OFF_PACKET, u.seq);
-  u.values.forEach((v, i) => writeI32(f, SML_OFF_DATA + 4 * i, v));
-  return f;
+  return encodeSwitchmlFrame({
+    protocol: PROTO_SWITCHML, src: u.src, dst: u.dst ?? AGG, job: u.job ?? JOB,
+    kind: SML_UPDATE, flags: u.flags, slot: u.slot, ver: u.ver, exponent: u.exponent, packet: u.seq, values: u.values,
+  });
 }
 
 interface Out {
