@@ -18,7 +18,8 @@ import { Fabric } from '../../src/run/fabric.js';
 import { runScenario } from '../../src/run/runner.js';
 import type { WorkloadContext } from '../../src/run/workload.js';
 import { validateScenario } from '../../src/scenario/load.js';
-import { SHARP_REG_DONE, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SML_RESULT_DST_TABLE, SML_WORKERS_TABLE, type TreePlan } from '../../src/topology/aggregation-manager.js';
+import type { TreePlan } from '../../src/topology/aggregation-manager.js';
+import { expectPoolsFree } from './helpers.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import type { TopologySpec } from '../../src/topology/types.js';
 
@@ -73,20 +74,11 @@ function signedTensors(job: number, workers: number, length: number, seed: numbe
   });
 }
 
-/** Every register of every switch's pool is zero and no job's entry or group is left. */
+/** No job is active, and every pool, entry and group is free (see expectPoolsFree). */
 function expectAllFree(f: Fabric): void {
   expect(f.aggregation.activeTrees).toEqual([]);
   expect(f.aggregation.active).toEqual([]);
-  for (const [name, sw] of f.switches) {
-    const cp = sw.controlPlane;
-    expect(f.aggregation.freeSlots(name), name).toBe(f.aggregation.poolSize(name));
-    expect(cp.readTableEntries(SML_WORKERS_TABLE), name).toEqual([]);
-    expect(cp.readTableEntries(SML_RESULT_DST_TABLE), name).toEqual([]);
-    expect(cp.readMulticastGroups(), name).toEqual([]);
-    for (let c = 0; c < 2 * f.aggregation.poolSize(name); c++) {
-      for (const r of [SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SHARP_REG_DONE]) expect(cp.readRegister(r, c), `${name} ${r}[${c}]`).toBe(0);
-    }
-  }
+  expectPoolsFree(f);
 }
 
 interface Job {

@@ -35,6 +35,7 @@ import {
   SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
   SML_OFF_KIND, SML_OFF_PACKET, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
 } from '../../src/wire/switchml.js';
+import { expectPoolsFree } from './helpers.js';
 
 // ---- the pipeline alone ----------------------------------------------------------------------
 
@@ -328,19 +329,6 @@ async function fabricFor(topology: Record<string, unknown>, slots = 16): Promise
   return Fabric.build({ topology: buildTopology(s.topology), mode: 'sim', seed: 1, links: s.links, program: sharp, switchOptions: s.switches });
 }
 
-/** Every register of every switch's pool is zero and no job's entry or group is left. */
-function expectAllFree(f: Fabric): void {
-  for (const [name, sw] of f.switches) {
-    const cp = sw.controlPlane;
-    expect(f.aggregation.freeSlots(name), name).toBe(f.aggregation.poolSize(name));
-    expect(cp.readTableEntries(SML_WORKERS_TABLE), name).toEqual([]);
-    expect(cp.readTableEntries(SML_RESULT_DST_TABLE), name).toEqual([]);
-    expect(cp.readMulticastGroups(), name).toEqual([]);
-    for (let c = 0; c < 2 * f.aggregation.poolSize(name); c++) {
-      for (const r of [SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SHARP_REG_DONE]) expect(cp.readRegister(r, c), `${name} ${r}[${c}]`).toBe(0);
-    }
-  }
-}
 
 describe('aggregation manager: trees', () => {
   it('installs a tree job on every switch of it, the same window everywhere, and releases it without a trace', async () => {
@@ -366,7 +354,7 @@ describe('aggregation manager: trees', () => {
       expect(m.freeSlots('core1')).toBe(16);
       expect(m.releaseTree(plan)).toBe(true);
       expect(m.releaseTree(plan)).toBe(false);
-      expectAllFree(f);
+      expectPoolsFree(f);
     } finally {
       await f.close();
     }
@@ -399,7 +387,7 @@ describe('aggregation manager: trees', () => {
       expect(() => m.allocateTree(['h0', 'h1'], { jobId: 2, slots: 1, elementsPerPacket: 64 })).toThrow(/job 2 is already allocated/);
       m.releaseTree(a);
       m.releaseTree(b);
-      expectAllFree(f);
+      expectPoolsFree(f);
     } finally {
       await f.close();
     }
@@ -409,7 +397,7 @@ describe('aggregation manager: trees', () => {
     const f = await fabricFor({ kind: 'star', hosts: 40 });
     try {
       expect(() => f.aggregation.allocateTree(f.topology.hosts, { jobId: 1, slots: 1, elementsPerPacket: 64 })).toThrow(AggregationUnavailableError);
-      expectAllFree(f);
+      expectPoolsFree(f);
     } finally {
       await f.close();
     }
