@@ -75,14 +75,26 @@ function emptyLike(t: Tensor): Tensor {
   return t instanceof Int32Array ? new Int32Array(t.length) : new Float32Array(t.length);
 }
 
-async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, name: string, index: number, total: number): Promise<AllreduceResult> {
+/** The workers' gradients and what their sum must be: the same for every algorithm compared. */
+interface Tensors {
+  inputs: Tensor[];
+  ref: Float64Array;
+  /** float32: the per-element bound of a plain float32 sum; int32: exact (null) */
+  sumBound: Float64Array | null;
+}
+
+function makeTensors(ctx: WorkloadContext, spec: AllreduceSpec): Tensors {
+  const n = ctx.hosts.length;
+  const seed = ctx.rng.fork('tensors').nextU32();
+  const inputs = ctx.hosts.map((_, r) => makeTensor(spec.dtype, spec.bytes / 4, seed, r, n));
+  return { inputs, ref: referenceSum(inputs), sumBound: spec.dtype === 'float32' ? float32SumBound(absSum(inputs), n) : null };
+}
+
+async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: Tensors, name: string, index: number, total: number): Promise<AllreduceResult> {
   const workers = ctx.hosts;
   const n = workers.length;
   const length = spec.bytes / 4;
-  const seed = ctx.rng.fork('tensors').nextU32();
-  const inputs = workers.map((_, r) => makeTensor(spec.dtype, length, seed, r, n));
-  const ref = referenceSum(inputs);
-  const sumBound = spec.dtype === 'float32' ? float32SumBound(absSum(inputs), n) : null;
+  const { inputs, ref, sumBound } = tensors;
   const aggregation = (ctx.fabric.spec.switchOptions?.aggregation as { slots: number; elementsPerPacket: number } | undefined) ?? { slots: 512, elementsPerPacket: 64 };
   const factory = factories.get(name);
   if (!factory) throw new Error(`unknown all-reduce algorithm ${name}`);
@@ -158,7 +170,9 @@ const allreduce: WorkloadModule<AllreduceSpec> = {
     if (ctx.hosts.length < 2) throw new Error('allreduce needs at least 2 workers');
     await loadAlgorithms();
     const out: AllreduceResult[] = [];
-    for (const [i, name] of spec.algorithms.entries()) out.push(await runAlgorithm(ctx, spec, name, i, spec.algorithms.length));
+    // Made once: every algorithm all-reduces the same gradients against the same reference.
+    const tensors = makeTensors(ctx, spec);
+    for (const [i, name] of spec.algorithms.entries()) out.push(await runAlgorithm(ctx, spec, tensors, name, i, spec.algorithms.length));
     return out;
   },
 };
