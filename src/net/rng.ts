@@ -25,8 +25,11 @@ function splitmix32(state: number): () => number {
   };
 }
 
-/** FNV-1a over the label, mixed with the parent's key: the child stream's key. */
-function mixLabel(key: number, label: string): number {
+/**
+ * FNV-1a over the label, mixed with a key: a child stream's key from its parent's, and any
+ * other per-name value derived from a seed (e.g. a switch's hash seed).
+ */
+export function mixLabel(key: number, label: string): number {
   let h = (0x811c9dc5 ^ key) >>> 0;
   for (let i = 0; i < label.length; i++) {
     h ^= label.charCodeAt(i);

@@ -4,7 +4,7 @@ import { SimTransport } from '../net/sim-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { SimClock } from '../net/sim-clock.js';
 import { ShapedPort, DEFAULT_LINK, type LinkConfig } from '../net/link-shaper.js';
-import { createRng, type Rng } from '../net/rng.js';
+import { createRng, mixLabel, type Rng } from '../net/rng.js';
 import type { Port } from '../net/port.js';
 import { Switch } from '../switch/switch.js';
 import type { ProgramFactory } from '../pipeline/program.js';
@@ -45,12 +45,6 @@ export interface FabricLink {
   readonly down: boolean;
 }
 
-/** FNV-1a of a name: per-switch hash seeds that differ between switches and runs' seeds. */
-function nameSeed(seed: number, name: string): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
 
 export function linkConfigFor(spec: FabricSpec['links'], a: string, b: string): LinkConfig {
   const { overrides, ...defaults } = spec;
@@ -172,7 +166,8 @@ export class Fabric {
           ports: swPorts,
           clock,
           rng: this.rng.fork(`switch:${name}`),
-          seed: nameSeed(this.spec.seed, name),
+          // distinct per switch, so hash-based choices at two tiers do not polarize
+          seed: mixLabel(this.spec.seed, name),
           // per switch: its loopback, which in-network services (aggregation) answer on
           options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address, ...portInfo(name) },
           queueDrops: (port) => (swPorts[port] as ShapedPort).stats.drops,
