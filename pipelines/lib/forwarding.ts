@@ -1,7 +1,7 @@
 import { defineProgram, type ProgramBuilder, type ProgramFactory } from '../../src/pipeline/program.js';
 import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import type { Packet } from '../../src/pipeline/packet.js';
-import type { Table } from '../../src/pipeline/table.js';
+import type { GroupView, Table } from '../../src/pipeline/table.js';
 import { decrementTtl } from '../../src/pipeline/common-header.js';
 import { readU32 } from '../../src/wire/bytes.js';
 import { OFF_DST } from '../../src/wire/common-header.js';
@@ -36,18 +36,14 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind)
   const drop = p.action('drop', [], (pkt) => pkt.markToDrop());
   const tuple = new Uint32Array(5);
   const crc = p.hash('crc32');
-  let hash: ((pkt: Packet<M>) => number) | null = null;
+  let hash: ((pkt: Packet<M>, group: GroupView<M>) => number) | null = null;
   if (kind !== 'l3') {
     hash =
       lb === null
         ? (pkt) => fmix32(fiveTupleHash(pkt.buf, tuple, crc))
-        : (pkt) => {
-            // only called for a packet whose entry is a group, so the group is there
-            const g = table.lookupGroup(pkt);
-            return g === undefined ? 0 : lb.choose(pkt, g);
-          };
+        : (pkt, g) => (g.members.length === 0 ? 0 : lb.choose(pkt, g));
   }
-  const table: Table<M> = p.table({
+  return p.table({
     name: 'ipv4_lpm',
     keys: [{ name: 'hdr.common.dst', match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
     actions: [forward, drop],
@@ -55,7 +51,6 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind)
     size: 16384,
     selector: hash !== null ? { name: 'ecmp_selector', maxGroupSize: 64, hash } : undefined,
   });
-  return table;
 }
 
 /**

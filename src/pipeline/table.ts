@@ -12,8 +12,12 @@ export interface TableKey<M> extends KeyFieldSpec {
 export interface SelectorSpec<M> {
   /** the action profile's name, as the control plane addresses it */
   readonly name: string;
-  /** the selector hash over the packet's selector fields (e.g. a seeded 5-tuple crc) */
-  readonly hash: (pkt: Packet<M>) => number;
+  /**
+   * The selector hash over the packet's selector fields (e.g. a seeded 5-tuple crc), given
+   * the group the entry matched: a stateful scheme (flowlet, DRILL, CONGA) looks at its
+   * members and returns the index of the one it chooses.
+   */
+  readonly hash: (pkt: Packet<M>, group: GroupView<M>) => number;
   readonly maxGroupSize?: number;
   readonly maxMembers?: number;
 }
@@ -39,7 +43,7 @@ export interface DirectEntry<M> extends BoundAction<M> {
 export type IndirectEntry = { memberId: number; groupId?: undefined; counter: { packets: number; bytes: number } | null }
   | { groupId: number; memberId?: undefined; counter: { packets: number; bytes: number } | null };
 
-/** A selector group as a program may read it for the packet at hand (see Table.lookupGroup). */
+/** The selector group a packet's entry matched, as the selector hash sees it. */
 export interface GroupView<M> {
   groupId: number;
   /** the members' actions repeated by weight, in member order: a selector hash of i picks members[i] */
@@ -52,6 +56,8 @@ export interface ApplyResult {
   actionRun: string;
 }
 
+const NO_MEMBERS: readonly never[] = [];
+
 export class Table<M> {
   readonly name: string;
   readonly spec: TableSpec<M>;
@@ -61,8 +67,7 @@ export class Table<M> {
   defaultAction: BoundAction<M>;
   readonly result: ApplyResult = { hit: false, actionRun: '' };
   private readonly key: number[];
-  /** lookupGroup's own key and view, so calling it from a selector hash inside apply() is safe */
-  private readonly groupKey: number[];
+  /** reused for every packet whose entry is a group: no allocation on the hot path */
   private readonly groupView: GroupView<M> = { groupId: 0, members: [] };
   lookups = 0;
   hits = 0;
@@ -83,27 +88,6 @@ export class Table<M> {
     this.actions = actions;
     this.defaultAction = { action: spec.defaultAction ?? noAction, params: spec.defaultParams ?? [] };
     this.key = new Array<number>(spec.keys.length).fill(0);
-    this.groupKey = new Array<number>(spec.keys.length).fill(0);
-  }
-
-  /**
-   * Read-only: the selector group this packet's entry points at, or undefined when the packet
-   * misses or its entry is a single member or a direct action. Counts nothing and runs nothing;
-   * the view is reused by the next call. For programs that choose the member themselves
-   * (flowlet, DRILL, CONGA): their selector hash returns the index of the member they chose.
-   */
-  lookupGroup(pkt: Packet<M>): GroupView<M> | undefined {
-    if (this.profile === null) return undefined;
-    const keys = this.spec.keys;
-    for (let i = 0; i < keys.length; i++) this.groupKey[i] = keys[i]!.read(pkt) >>> 0;
-    const e = this.match.lookup(this.groupKey);
-    if (e === undefined || !('groupId' in e) || e.groupId === undefined) return undefined;
-    const members = this.profile.groupSlots(e.groupId);
-    if (members === undefined || members.length === 0) return undefined;
-    const v = this.groupView;
-    v.groupId = e.groupId;
-    v.members = members;
-    return v;
   }
 
   /** Looks the packet up, runs the chosen action, and reports hit and action_run. */
@@ -119,7 +103,12 @@ export class Table<M> {
         e.counter.bytes += pkt.buf.length;
       }
       if ('action' in e) bound = e;
-      else if (e.groupId !== undefined) bound = this.profile!.pickFromGroup(e.groupId, this.spec.selector!.hash(pkt) >>> 0);
+      else if (e.groupId !== undefined) {
+        const v = this.groupView;
+        v.groupId = e.groupId;
+        v.members = this.profile!.groupSlots(e.groupId) ?? NO_MEMBERS;
+        bound = this.profile!.pickFromGroup(e.groupId, this.spec.selector!.hash(pkt, v) >>> 0);
+      }
       else bound = this.profile!.member(e.memberId!);
     }
     const r = this.result;
