@@ -1,12 +1,13 @@
 import type { ProgramFactory } from '../pipeline/program.js';
 import type { WorkloadModule } from './workload.js';
+// the schema owns the list of workload kinds a scenario may name
+import { WORKLOAD_KINDS } from '../scenario/schema.js';
 
 /**
  * Programs and workloads are loaded by name, so src/ never imports pipelines/ or hosts/
  * (arrows point down). Names are checked against the known lists before any import.
  */
 export const PROGRAM_NAMES = ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switchml', 'sharp'] as const;
-export const WORKLOAD_KINDS = ['pingall', 'allreduce', 'moe', 'flows'] as const;
 
 const programs = new Map<string, ProgramFactory>();
 const workloads = new Map<string, WorkloadModule>();
