@@ -13,13 +13,15 @@ export interface CollectiveCall {
 }
 
 export interface CollectiveStats {
-  /** frames sent again after a timeout or NACK, all workers */
+  /** frames sent again after a timeout or NACK, all of this process's workers */
   retransmissions: number;
-  /** bytes each worker put on its link (frames, headers included) */
+  /** bytes each of this process's workers put on its link (frames, headers included) */
   bytesSent: number[];
   /**
    * per-element error bound where the algorithm's arithmetic is not a plain float32 sum
-   * (e.g. quantization); null means "use the float32 summation bound" (int32 is always exact)
+   * (e.g. quantization); null means "use the float32 summation bound" (int32 is always exact).
+   * May be a getter computed on first read: the harness reads it after it has stopped the
+   * clock, so a pass over the tensor to make it is not counted in the call's time.
    */
   errorBound: Float64Array | null;
   /** int32 additions that overflowed (wrapped) in the switch */
@@ -38,7 +40,8 @@ export interface AllreduceAlgorithm {
   readonly info?: Readonly<Record<string, unknown>>;
   /** starts one all-reduce; the Deferred settles when every worker holds its result */
   run(call: CollectiveCall): Deferred<CollectiveStats>;
-  teardown(): void;
+  /** frees the algorithm's state (a collective step in a multi-process run: every copy calls it) */
+  teardown(): void | Promise<void>;
 }
 
 export interface AlgorithmOptions {
