@@ -13,6 +13,10 @@ import { nodeByName } from '../topology/types.js';
 import { installRoutes } from '../topology/routing-controller.js';
 import { AggregationManager } from '../topology/aggregation-manager.js';
 import { HostStack } from './host-stack.js';
+import { DetachedPort } from '../net/detached-port.js';
+import type { ControlPlane, Update } from '../pipeline/control-plane.js';
+import type { Programmable } from '../topology/routing-controller.js';
+import { endpointAddress, type Addressing } from '../cluster/link-addresses.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
@@ -32,7 +36,34 @@ export interface FabricSpec {
   readonly switchOptions?: Readonly<Record<string, unknown>>;
   /** udp only: the address sockets bind to */
   readonly host?: string;
+  /** udp only: this process holds only some nodes of a multi-process run (`ina node`, `ina up`) */
+  readonly placement?: FabricPlacement;
 }
+
+/**
+ * Which part of a fabric lives in this process. Every process knows the whole topology (names,
+ * addresses, link settings); only local nodes get sockets, a switch or a host stack. The others'
+ * ports are DetachedPorts and their hosts stand-ins, so counters of theirs read zero here.
+ */
+export interface FabricPlacement {
+  readonly local: ReadonlySet<string>;
+  readonly addressing: Addressing;
+  /** kernel: tc shapes the links outside the process, so the ports here only count */
+  readonly shaping: 'software' | 'kernel';
+  /**
+   * every switch is built, its ports detached: the copies through which a coordinator's
+   * controllers compute and validate control-plane writes before sending them to the nodes
+   */
+  readonly shadowSwitches?: boolean;
+  /**
+   * with shadowSwitches: every control-plane write a controller of this fabric makes (after it
+   * succeeded on the shadow copy), to be sent on to the node that runs the switch
+   */
+  readonly controlMirror?: (switchName: string, updates: readonly Update[]) => void;
+}
+
+/** Link settings that shape nothing (the kernel does it): the port only counts. */
+const UNSHAPED: LinkConfig = { ...DEFAULT_LINK, rateGbps: 0, delayUs: 0, jitterUs: 0, lossRate: 0, reorderRate: 0, duplicateRate: 0, ecnThresholdBytes: 0 };
 
 export interface FabricLink {
   readonly spec: LinkSpec;
@@ -45,6 +76,31 @@ export interface FabricLink {
   readonly down: boolean;
 }
 
+
+/**
+ * The switches as a controller sees them, each write applied to the local copy first (which
+ * validates it and keeps the copy's state what the controller expects) and then handed on.
+ */
+function mirrored(switches: ReadonlyMap<string, Switch>, forward: (name: string, updates: readonly Update[]) => void): Map<string, Programmable> {
+  const out = new Map<string, Programmable>();
+  for (const [name, sw] of switches) {
+    const cp = sw.controlPlane;
+    const view = Object.create(cp) as ControlPlane<unknown>;
+    view.write = (updates: readonly Update[]): void => {
+      try {
+        cp.write(updates);
+      } catch (e) {
+        // the updates before the failing one stay applied, here and so on the node
+        const applied = (e as { updateIndex?: number }).updateIndex ?? 0;
+        if (applied > 0) forward(name, updates.slice(0, applied));
+        throw e;
+      }
+      forward(name, updates);
+    };
+    out.set(name, { name, controlPlane: view, resources: () => sw.resources() });
+  }
+  return out;
+}
 
 export function linkConfigFor(spec: FabricSpec['links'], a: string, b: string): LinkConfig {
   const { overrides, ...defaults } = spec;
@@ -105,10 +161,12 @@ export class Fabric {
 
   /** The controller of in-network aggregation jobs on this fabric, created on first use. */
   get aggregation(): AggregationManager {
-    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, this.switches));
+    const mirror = this.spec.placement?.controlMirror;
+    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, mirror ? mirrored(this.switches, mirror) : this.switches));
   }
 
   static async build(spec: FabricSpec): Promise<Fabric> {
+    if (spec.placement && spec.mode !== 'udp') throw new Error('a fabric spread over processes runs over udp only');
     const transport: Transport = spec.mode === 'sim' ? new SimTransport(new SimClock()) : new UdpTransport(spec.host ?? '127.0.0.1');
     const f = new Fabric(spec, transport);
     try {
@@ -126,12 +184,13 @@ export class Fabric {
     const ports = new Map<string, Port[]>();
     for (const n of topo.nodes) ports.set(n.name, new Array<Port>(n.ports));
     const linkRng = this.rng.fork('links');
-    for (const l of topo.links) {
+    for (const [index, l] of topo.links.entries()) {
       const config = linkConfigFor(this.spec.links, l.a, l.b);
       if (config.lossRate > 0) this.lossy = true;
-      const [pa, pb] = await this.transport.link(`${l.a}:${l.aPort}`, `${l.b}:${l.bPort}`);
-      const ab = new ShapedPort(pa, clock, config, linkRng.fork(`${l.a}->${l.b}`));
-      const ba = new ShapedPort(pb, clock, config, linkRng.fork(`${l.b}->${l.a}`));
+      const [pa, pb] = await this.linkPorts(l, index);
+      const shaping = this.spec.placement?.shaping === 'kernel' ? UNSHAPED : config;
+      const ab = new ShapedPort(pa, clock, shaping, linkRng.fork(`${l.a}->${l.b}`));
+      const ba = new ShapedPort(pb, clock, shaping, linkRng.fork(`${l.b}->${l.a}`));
       const down = linkIsDown(this.spec.links, l.a, l.b);
       if (down) {
         // A closed port drops (and counts) whatever is sent to it; routing never sends any.
@@ -156,7 +215,10 @@ export class Fabric {
       }
       return { portIsHost, portRateGbps };
     };
+    const placement = this.spec.placement;
+    const builtHere = (name: string): boolean => !placement || placement.local.has(name);
     for (const name of topo.switches) {
+      if (!builtHere(name) && !placement?.shadowSwitches) continue;
       const swPorts = ports.get(name)!;
       this.switches.set(
         name,
@@ -176,9 +238,31 @@ export class Fabric {
     }
     for (const name of topo.hosts) {
       const node = nodeByName(topo, name);
-      this.hosts.set(name, new HostStack(name, node.address, ports.get(name)![0]!, clock, this.rng.fork(`host:${name}`)));
+      // A host of another process: its name and address, and a port that refuses to send.
+      const port = builtHere(name) ? ports.get(name)![0]! : new DetachedPort(`${name}:0`);
+      this.hosts.set(name, new HostStack(name, node.address, port, clock, this.rng.fork(`host:${name}`)));
     }
-    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches);
+    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches, placement ? builtHere : undefined);
+  }
+
+  /** Both ends of a link: a transport link in one process, or this process's ends of it. */
+  private async linkPorts(l: LinkSpec, index: number): Promise<[Port, Port]> {
+    const a = `${l.a}:${l.aPort}`;
+    const b = `${l.b}:${l.bPort}`;
+    const placement = this.spec.placement;
+    if (!placement) return this.transport.link(a, b);
+    const udp = this.transport as UdpTransport;
+    const side = async (name: string, node: string, me: 'a' | 'b'): Promise<Port> => {
+      if (!placement.local.has(node)) return new DetachedPort(name);
+      const other = me === 'a' ? 'b' : 'a';
+      return udp.placed(name, endpointAddress(placement.addressing, index, me), endpointAddress(placement.addressing, index, other));
+    };
+    return [await side(a, l.a, 'a'), await side(b, l.b, 'b')];
+  }
+
+  /** Whether this process holds the node's ports (always, unless the fabric is spread out). */
+  isLocal(node: string): boolean {
+    return !this.spec.placement || this.spec.placement.local.has(node);
   }
 
   linkReports(): LinkReport[] {

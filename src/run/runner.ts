@@ -1,4 +1,4 @@
-import type { Report, RunResult } from '../report/types.js';
+import type { LinkReport, Report, RunResult, SwitchReport } from '../report/types.js';
 import { buildTopology } from '../topology/from-spec.js';
 import type { Topology, TopologySpec } from '../topology/types.js';
 import type { SimClock } from '../net/sim-clock.js';
@@ -6,6 +6,7 @@ import { Fabric, type FabricSpec } from './fabric.js';
 import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
 import type { HostStack } from './host-stack.js';
+import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -70,29 +71,38 @@ export function variantsOf(w: Readonly<Record<string, unknown>>, scenarioScheme:
   return v.map(String);
 }
 
-export async function runScenario(scenario: RunnableScenario, opts: RunOptions = {}): Promise<Report> {
-  const mode = opts.mode ?? scenario.mode;
-  const seed = opts.seed ?? scenario.seed;
-  const topology = buildTopology(scenario.topology);
-  /** a fabric whose switches run `scheme` (and aggregation if the scenario asks for it) */
-  const buildFabric = async (scheme: string): Promise<{ fabric: Fabric; driver: Driver }> => {
-    const switches = { ...scenario.switches, loadBalancing: scheme };
-    const fabric = await Fabric.build({
-      topology,
-      mode,
-      seed,
-      links: scenario.links,
-      program: await loadProgram(programFor({ ...scenario, switches })),
-      switchOptions: switches,
-    });
-    const driver: Driver = mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock);
-    return { fabric, driver };
-  };
-  const { fabric, driver } = await buildFabric(scenario.switches.loadBalancing);
+/** A cluster for one workload's copies, and how a copy that failed tells the others. */
+export interface ScopedCluster {
+  readonly cluster: Cluster;
+  /** this copy failed: the others' waits on this scope end with the same message */
+  abort(error: Error): void;
+}
+
+/** What running a scenario's workloads needs: a fabric (all of it, or this process's part). */
+export interface WorkloadEnv {
+  readonly mode: 'sim' | 'udp';
+  readonly topology: Topology;
+  readonly fabric: Fabric;
+  readonly driver: Driver;
+  /** a fabric whose switches run `scheme`, for workloads comparing schemes (one process only) */
+  readonly buildVariant?: (scheme: string) => Promise<{ fabric: Fabric; driver: Driver }>;
+  /** the collectives of one workload run, known by `scope` in every process */
+  readonly cluster: (scope: string) => ScopedCluster;
+  /** per-tier bytes of a fabric so far (in a multi-process run: read from the nodes) */
+  readonly tierBytes: (fabric: Fabric) => Promise<Record<string, number>>;
+  readonly onProgress?: (label: string, fraction: number) => void;
+}
+
+const LOCAL_SCOPE: ScopedCluster = { cluster: LOCAL_CLUSTER, abort: () => {} };
+
+/** Runs every workload of the scenario, batch by batch, and returns their results in order. */
+export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv): Promise<RunResult[]> {
+  const { mode, topology } = env;
   const runs: RunResult[] = [];
   type Workload = RunnableScenario['workloads'][number];
-  const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
+  const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, scope: ScopedCluster, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
     const mod = await loadWorkload(w.kind);
+    if (scope.cluster.distributed && !mod.distributed) throw new Error(`workload ${w.kind} cannot run across processes yet; run it with ina run`);
     return mod.run(
       {
         mode,
@@ -103,44 +113,50 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
         driver: d,
         fabric: f,
         hosts: selectHosts(topology, f.hosts, w.workers ?? w.ranks),
+        cluster: scope.cluster,
+        tierBytes: () => env.tierBytes(f),
         loadBalancing: scheme,
-        progress: (x) => opts.onProgress?.(label, progress(x)),
+        progress: (x) => env.onProgress?.(label, progress(x)),
       },
       w,
     );
   };
-  try {
-    for (const batch of batches(scenario.workloads)) {
-      const results = await Promise.all(
-        batch.map(async ({ w, index }) => {
-          const label = `${w.kind}#${index}`;
-          try {
-            const variants = variantsOf(w, scenario.switches.loadBalancing);
-            if (variants === null) return await runOn(fabric, driver, scenario.switches.loadBalancing, w, index, label, (x) => x);
-            // One fresh fabric per scheme, its switches running that scheme, the same workload
-            // (same seed) on each, one after another: a like-for-like comparison.
-            const out: RunResult[] = [];
-            for (const [i, scheme] of variants.entries()) {
-              const v = await buildFabric(scheme);
-              try {
-                const rs = await runOn(v.fabric, v.driver, scheme, { ...w, loadBalancing: [scheme] }, index, label, (x) => (i + x) / variants.length);
-                for (const r of rs) out.push('loadBalancing' in r ? r : { ...r, loadBalancing: scheme });
-              } finally {
-                await v.fabric.close();
-              }
+  for (const batch of batches(scenario.workloads)) {
+    const results = await Promise.all(
+      batch.map(async ({ w, index }) => {
+        const label = `${w.kind}#${index}`;
+        const scope = env.cluster(String(index));
+        try {
+          const variants = variantsOf(w, scenario.switches.loadBalancing);
+          if (variants === null) return await runOn(env.fabric, env.driver, scenario.switches.loadBalancing, w, index, scope, label, (x) => x);
+          if (!env.buildVariant) throw new Error(`workload ${w.kind} compares load-balancing schemes, which needs a fresh fabric per scheme: run it with ina run`);
+          // One fresh fabric per scheme, its switches running that scheme, the same workload
+          // (same seed) on each, one after another: a like-for-like comparison.
+          const out: RunResult[] = [];
+          for (const [i, scheme] of variants.entries()) {
+            const v = await env.buildVariant(scheme);
+            try {
+              const rs = await runOn(v.fabric, v.driver, scheme, { ...w, loadBalancing: [scheme] }, index, scope, label, (x) => (i + x) / variants.length);
+              for (const r of rs) out.push('loadBalancing' in r ? r : { ...r, loadBalancing: scheme });
+            } finally {
+              await v.fabric.close();
             }
-            return out;
-          } catch (e) {
-            // A workload that fails (a stalled peer, a missing program) is a wrong run, reported.
-            return [{ workload: w.kind, correct: false, error: (e as Error).message }] as RunResult[];
           }
-        }),
-      );
-      for (const r of results) runs.push(...r);
-    }
-  } finally {
-    await fabric.close();
+          return out;
+        } catch (e) {
+          scope.abort(e as Error);
+          // A workload that fails (a stalled peer, a missing program) is a wrong run, reported.
+          return [{ workload: w.kind, correct: false, error: (e as Error).message }] as RunResult[];
+        }
+      }),
+    );
+    for (const r of results) runs.push(...r);
   }
+  return runs;
+}
+
+/** The report of a scenario's runs on a fabric (whose counters cover every run). */
+export function makeReport(scenario: RunnableScenario, mode: 'sim' | 'udp', seed: number, topology: Topology, runs: RunResult[], links: LinkReport[], switches: SwitchReport[]): Report {
   return {
     version: 1,
     scenario: scenario.name,
@@ -148,7 +164,46 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
     seed,
     topology: { kind: topology.kind, switches: topology.switches, hosts: topology.hosts, links: topology.links.length },
     runs,
-    links: fabric.linkReports(),
-    switches: fabric.switchReports(),
+    links,
+    switches,
   };
+}
+
+/** The fabric a scenario's switches run on, with the program its workloads call for. */
+export async function buildScenarioFabric(scenario: RunnableScenario, mode: 'sim' | 'udp', seed: number, topology: Topology, scheme: string, placement?: FabricSpec['placement']): Promise<{ fabric: Fabric; driver: Driver }> {
+  const switches = { ...scenario.switches, loadBalancing: scheme };
+  const fabric = await Fabric.build({
+    topology,
+    mode,
+    seed,
+    links: scenario.links,
+    program: await loadProgram(programFor({ ...scenario, switches })),
+    switchOptions: switches,
+    ...(placement ? { placement } : {}),
+  });
+  const driver: Driver = mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock);
+  return { fabric, driver };
+}
+
+export async function runScenario(scenario: RunnableScenario, opts: RunOptions = {}): Promise<Report> {
+  const mode = opts.mode ?? scenario.mode;
+  const seed = opts.seed ?? scenario.seed;
+  const topology = buildTopology(scenario.topology);
+  const { fabric, driver } = await buildScenarioFabric(scenario, mode, seed, topology, scenario.switches.loadBalancing);
+  let runs: RunResult[];
+  try {
+    runs = await runWorkloads(scenario, {
+      mode,
+      topology,
+      fabric,
+      driver,
+      buildVariant: (scheme) => buildScenarioFabric(scenario, mode, seed, topology, scheme),
+      cluster: () => LOCAL_SCOPE,
+      tierBytes: async (f) => f.tierBytes(),
+      onProgress: opts.onProgress,
+    });
+  } finally {
+    await fabric.close();
+  }
+  return makeReport(scenario, mode, seed, topology, runs, fabric.linkReports(), fabric.switchReports());
 }

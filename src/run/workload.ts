@@ -5,6 +5,7 @@ import type { RunResult } from '../report/types.js';
 import type { HostStack } from './host-stack.js';
 import type { Driver } from './driver.js';
 import type { Fabric } from './fabric.js';
+import type { Cluster } from './cluster.js';
 
 /** What a workload in hosts/ is given: the fabric's hosts, time, randomness and a driver. */
 export interface WorkloadContext {
@@ -15,8 +16,18 @@ export interface WorkloadContext {
   readonly topology: Topology;
   readonly driver: Driver;
   readonly fabric: Fabric;
-  /** participating hosts, in the order the scenario names them */
+  /**
+   * participating hosts, in the order the scenario names them; in a multi-process run the ones
+   * living in other processes are stand-ins that carry a name and an address but no traffic
+   */
   readonly hosts: readonly HostStack[];
+  /** how this copy of the workload meets the others (trivial in one process) */
+  readonly cluster: Cluster;
+  /**
+   * Bytes carried per tier so far, both directions summed (the report's tierBytes): read from
+   * every node in a multi-process run, so only the leader's figures are meaningful.
+   */
+  tierBytes(): Promise<Record<string, number>>;
   /** the load-balancing scheme this fabric's switches run (switches.loadBalancing, or the variant) */
   readonly loadBalancing?: string;
   /** reports progress in [0, 1] for the progress bar */
@@ -26,5 +37,7 @@ export interface WorkloadContext {
 /** A workload kind, loaded by name from hosts/ (src never imports hosts directly). */
 export interface WorkloadModule<S = unknown> {
   readonly kind: string;
+  /** written with ctx.cluster, so it can run with its hosts spread over processes (`ina up`) */
+  readonly distributed?: boolean;
   run(ctx: WorkloadContext, spec: S): Promise<RunResult[]>;
 }

@@ -29,10 +29,12 @@ export interface RouteStats {
  * route table is implemented by an action selector, multi-path routes point at a group of
  * members (one per port); otherwise a single next hop is chosen, spread by destination.
  */
-export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Programmable>): Map<string, RouteStats> {
+export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Programmable>, only?: (name: string) => boolean): Map<string, RouteStats> {
   const nextHops = equalCostNextHops(topo);
   const stats = new Map<string, RouteStats>();
   for (const name of topo.switches) {
+    // a switch of another process: its own process installs its routes, the same way
+    if (only && !only(name) && !switches.has(name)) continue;
     const sw = switches.get(name);
     if (!sw) throw new Error(`routing controller: no switch ${name}`);
     const table = sw.resources().tables.find((t) => t.name === ROUTE_TABLE);

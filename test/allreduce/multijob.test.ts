@@ -4,6 +4,7 @@
  * cannot get slots falls back to the ring (ATP-style) with the same exact results and a report
  * saying which job fell back and why.
  */
+import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from '../../pipelines/sharp.js';
@@ -48,6 +49,8 @@ async function rig(topology: TopologySpec, links: Record<string, number> = {}, s
       mode: 'sim',
       clock: fabric.clock,
       rng: fabric.rng.fork(hosts.join(',')),
+      cluster: LOCAL_CLUSTER,
+      tierBytes: async () => fabric.tierBytes(),
       topology: fabric.topology,
       driver,
       fabric,

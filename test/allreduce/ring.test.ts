@@ -2,6 +2,7 @@
  * Host-only ring all-reduce (hosts/ring-allreduce.ts) end to end through the runner, in virtual
  * time and over real UDP on loopback, plus the reliable stream underneath it on its own.
  */
+import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateScenario } from '../../src/scenario/load.js';
@@ -73,6 +74,8 @@ async function withSimFabric<T>(s: Scenario, fn: (ctx: WorkloadContext, clock: S
         mode: 'sim',
         clock,
         rng: fabric.rng.fork('workload:0'),
+        cluster: LOCAL_CLUSTER,
+        tierBytes: async () => fabric.tierBytes(),
         topology,
         driver: new SimDriver(clock),
         fabric,

@@ -2,6 +2,7 @@
  * Shared pieces of the MoE tests: scenarios built in code, the runner's way through one moe
  * workload keeping its plan and outputs, and brute-force references for what a run must yield.
  */
+import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { programFor, selectHosts } from '../../src/run/runner.js';
@@ -48,6 +49,8 @@ export async function runMoeCase(s: Scenario): Promise<MoeRun> {
       {
         mode: s.mode,
         clock: fabric.clock,
+        cluster: LOCAL_CLUSTER,
+        tierBytes: async () => fabric.tierBytes(),
         rng: fabric.rng.fork('workload:0'),
         topology,
         driver: s.mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock),

@@ -1,0 +1,63 @@
+import type { Topology } from '../topology/types.js';
+
+/**
+ * Where each link endpoint lives when every node is its own process.
+ *
+ * Two plans:
+ * - `loopback`: every endpoint on 127.0.0.1, one UDP port per endpoint (base + 2·link + side).
+ *   Processes on one machine, no namespaces.
+ * - `links`: every link its own small IPv4 subnet (a veth pair in a namespace, a Docker network,
+ *   a containerlab link), one address per endpoint, the same UDP port everywhere. The subnet is
+ *   a /29 so Docker can take .1 as the network's gateway: a is .2, b is .3.
+ */
+export const DATA_PORT = 4791;
+export const LINK_PREFIX = 29;
+const LINK_BASE = (10 << 24) | (100 << 16); // 10.100.0.0
+const LINK_BLOCK = 8;
+export const MAX_LINKS = (1 << 16) / LINK_BLOCK;
+
+export type Addressing = { kind: 'loopback'; basePort: number } | { kind: 'links' };
+
+export interface LinkSubnet {
+  /** CIDR, e.g. 10.100.0.8/29 */
+  readonly subnet: string;
+  /** the first usable address (Docker's network gateway) */
+  readonly gateway: string;
+  /** the endpoint of the link's `a` node */
+  readonly a: string;
+  /** the endpoint of the link's `b` node */
+  readonly b: string;
+}
+
+export interface UdpAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+function dotted(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** The subnet of link `index` (the topology's link order) under the `links` plan. */
+export function linkSubnet(index: number): LinkSubnet {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_LINKS) throw new Error(`link index ${index} outside 0..${MAX_LINKS - 1}`);
+  const base = (LINK_BASE + index * LINK_BLOCK) >>> 0;
+  return { subnet: `${dotted(base)}/${LINK_PREFIX}`, gateway: dotted(base + 1), a: dotted(base + 2), b: dotted(base + 3) };
+}
+
+/** The UDP address of one side of link `index` ('a' or 'b', as the topology names them). */
+export function endpointAddress(addressing: Addressing, index: number, side: 'a' | 'b'): UdpAddress {
+  if (addressing.kind === 'loopback') return { host: '127.0.0.1', port: addressing.basePort + 2 * index + (side === 'a' ? 0 : 1) };
+  const s = linkSubnet(index);
+  return { host: side === 'a' ? s.a : s.b, port: DATA_PORT };
+}
+
+/** The links a node terminates: the link index, its side, its port number and the peer. */
+export function linksOf(topology: Topology, node: string): Array<{ index: number; side: 'a' | 'b'; port: number; peer: string; peerPort: number }> {
+  const out: Array<{ index: number; side: 'a' | 'b'; port: number; peer: string; peerPort: number }> = [];
+  topology.links.forEach((l, index) => {
+    if (l.a === node) out.push({ index, side: 'a', port: l.aPort, peer: l.b, peerPort: l.bPort });
+    if (l.b === node) out.push({ index, side: 'b', port: l.bPort, peer: l.a, peerPort: l.aPort });
+  });
+  return out;
+}
