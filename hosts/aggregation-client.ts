@@ -10,6 +10,7 @@ import {
   SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_RESULT, SML_UPDATE,
 } from '../src/wire/switchml.js';
 import type { AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
+import { dequantizeBlock, quantizeBlock } from './block-quantization.js';
 import { HostAgent } from './host-agent.js';
 import { blockExponent, F32_EPS, INT32_MAX, type Dtype, type Tensor } from './tensor.js';
 
@@ -118,6 +119,17 @@ export function quantizationBound(workers: number, emax: number): number {
 }
 const SUBNORMAL_SLACK = 2 ** -149;
 
+/** See quantizationBound: every worker holds the same result, so worker 0's output serves. */
+function errorBound(call: CallState, out: Tensor, workers: number, epp: number): Float64Array {
+  const bound = new Float64Array(out.length);
+  for (let p = 0; p < call.packets; p++) {
+    const q = quantizationBound(workers, call.blockEmax![p]!);
+    const end = Math.min(out.length, (p + 1) * epp);
+    for (let i = p * epp; i < end; i++) bound[i] = q + Math.abs(out[i]!) * F32_EPS * 1.000001 + SUBNORMAL_SLACK;
+  }
+  return bound;
+}
+
 interface Endpoint {
   agent: HostAgent;
   jobs: Map<number, (frame: Uint8Array) => void>;
@@ -182,8 +194,8 @@ export interface StreamingJobConfig {
   deadMessage(rank: number, host: string, slot: number, packet: number, retries: number): string;
   onCallComplete?(iteration: number): void;
   onCallFailed?(iteration: number, error: Error): void;
-  /** frees the job's switch state (the manager's release) */
-  release(): void;
+  /** frees the job's switch state (the manager's release; a collective step across processes) */
+  release(): void | Promise<void>;
   onRelease?(): void;
   /** extra report fields (where the job aggregates) */
   readonly info?: Readonly<Record<string, unknown>>;
@@ -233,8 +245,14 @@ class Worker {
   // per call
   input: Tensor = new Int32Array(0);
   output: Tensor = new Int32Array(0);
-  /** float32: the sender's own exponent per block */
+  /**
+   * float32: the sender's own exponent per block, made when first sent (with the packet W before
+   * it, so the block is read while still in cache for its own quantization): NO_EXPONENT until then
+   */
   blockExp = new Int8Array(0);
+  /** float32: a received frame's copy, read through scratchView (see dequantizeBlock) */
+  readonly scratch: Uint8Array;
+  readonly scratchView: DataView;
   done = 0;
   bytesSent = 0;
   retransmissions = 0;
@@ -258,6 +276,8 @@ class Worker {
     this.timerAt = new Float64Array(w);
     this.onTimeout = Array.from({ length: w }, (_, s) => () => this.timeout(s));
     this.rto = job.tuning.initialRtoNs;
+    this.scratch = new Uint8Array(SML_OFF_DATA + 4 * job.epp);
+    this.scratchView = new DataView(this.scratch.buffer);
     this.agent = join(host, job.config.protocol, job.config.algorithm, job.config.jobId, (frame) => this.receive(frame));
   }
 
@@ -268,10 +288,9 @@ class Worker {
     this.bytesSent = 0;
     this.retransmissions = 0;
     this.overflows = 0;
-    const epp = this.job.epp;
     if (call.dtype === 'float32') {
       if (this.blockExp.length !== call.packets) this.blockExp = new Int8Array(call.packets);
-      for (let p = 0; p < call.packets; p++) this.blockExp[p] = blockExponent(input, p * epp, Math.min(input.length, (p + 1) * epp));
+      this.blockExp.fill(NO_EXPONENT);
     }
     for (let s = 0; s < call.used; s++) this.schedule(s, call.expRounds > 0 ? EXPONENT_ROUND : s, 0);
   }
@@ -308,25 +327,25 @@ class Worker {
     } else {
       // the exponent of the next block on this slot (packet p + W; the first block, s, for the exponent round)
       const next = p < 0 ? s : p + W;
-      f[SML_OFF_EXPONENT] = (next < call.packets ? this.blockExp[next]! : NO_EXPONENT) & 0xff;
-      if (n > 0) {
-        const k = job.k;
-        const scale = k * 2 ** -this.slotEmax[s]!;
-        const x = this.input;
-        for (let i = 0, o = SML_OFF_DATA; i < n; i++, o += 4) {
-          let q = Math.round(x[from + i]! * scale);
-          // only a value above 2^127 (outside the scheme) could pass k
-          if (q > k) q = k;
-          else if (q < -k) q = -k;
-          writeI32(f, o, q);
-        }
-      }
+      f[SML_OFF_EXPONENT] = (next < call.packets ? this.exponentOf(next) : NO_EXPONENT) & 0xff;
+      if (n > 0) quantizeBlock(f, SML_OFF_DATA, this.input as Float32Array, from, n, job.k * 2 ** -this.slotEmax[s]!, job.k);
     }
     const now = this.agent.now;
     this.slotSentAt[s] = now;
     this.bytesSent += f.length;
     this.agent.send(f);
     this.arm(s, now, Math.min(job.maxRto, this.rto * 2 ** this.slotRetries[s]!));
+  }
+
+  /** float32: this worker's exponent of block b (blockExponent), made once per call. */
+  private exponentOf(b: number): number {
+    let e = this.blockExp[b]!;
+    if (e === NO_EXPONENT) {
+      const epp = this.job.epp;
+      e = blockExponent(this.input, b * epp, Math.min(this.input.length, (b + 1) * epp));
+      this.blockExp[b] = e;
+    }
+    return e;
   }
 
   /**
@@ -398,11 +417,10 @@ class Worker {
         for (let i = 0, o = SML_OFF_DATA; i < n; i++, o += 4) out[from + i] = readI32(f, o);
       } else {
         const emax = this.slotEmax[s]!;
-        const inv = 2 ** emax / job.k;
-        for (let i = 0, o = SML_OFF_DATA; i < n; i++, o += 4) out[from + i] = readI32(f, o) * inv;
-        if (this.rank === 0) call.blockEmax![p] = emax;
+        dequantizeBlock(f, SML_OFF_DATA, out as Float32Array, from, n, 2 ** emax / job.k, this.scratch, this.scratchView);
+        if (this.job.workers[0] === this) call.blockEmax![p] = emax;
       }
-      if (this.rank === 0 && (f[SML_OFF_FLAGS]! & SML_FLAG_OVERFLOW) !== 0) this.overflows++;
+      if (this.job.workers[0] === this && (f[SML_OFF_FLAGS]! & SML_FLAG_OVERFLOW) !== 0) this.overflows++;
       this.done++;
       next = p + job.window;
     } else {
@@ -459,21 +477,29 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
   private dead: Error | null = null;
   private released = false;
 
+  /** the job's workers in every process (this process runs `workers`, its own) */
+  readonly size: number;
+
   constructor(
     readonly config: StreamingJobConfig,
     hosts: readonly HostStack[],
     readonly tuning: SwitchmlTuning,
+    isLocal: (host: string) => boolean = () => true,
   ) {
     this.name = config.algorithm;
     this.info = config.info;
     this.window = config.window;
     this.epp = config.elementsPerPacket;
     if (config.upstream.length !== hosts.length) throw new Error(`${config.algorithm} job ${config.jobId}: ${hosts.length} workers but ${config.upstream.length} upstream addresses`);
+    this.size = hosts.length;
     this.k = Math.floor(INT32_MAX / hosts.length);
     this.maxRto = Math.max(tuning.maxRtoNs ?? 2 * tuning.initialRtoNs, tuning.minRtoNs);
     const made: Worker[] = [];
     try {
-      hosts.forEach((h, r) => made.push(new Worker(this, r, h)));
+      // Only this process's workers (all of them in one process; one per host node in `ina up`).
+      hosts.forEach((h, r) => {
+        if (isLocal(h.name)) made.push(new Worker(this, r, h));
+      });
     } catch (e) {
       for (const w of made) w.close();
       throw e;
@@ -491,7 +517,7 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
       d.reject(new Error(`${this.config.algorithm} job ${this.config.jobId}: a call is already running`));
       return d;
     }
-    const n = this.workers.length;
+    const n = this.size;
     if (c.inputs.length !== n || c.outputs.length !== n) {
       d.reject(new Error(`${this.config.algorithm} job ${this.config.jobId}: ${n} workers, got ${c.inputs.length} inputs and ${c.outputs.length} outputs`));
       return d;
@@ -518,7 +544,8 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
       this.complete(call);
       return d;
     }
-    this.workers.forEach((w, r) => w.begin(call, c.inputs[r]!, c.outputs[r]!));
+    if (this.workers.length === 0) this.complete(call);
+    for (const w of this.workers) w.begin(call, c.inputs[w.rank]!, c.outputs[w.rank]!);
     return d;
   }
 
@@ -530,27 +557,24 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
   private complete(call: CallState): void {
     call.active = false;
     for (const w of this.workers) w.cancelTimers();
+    // The float32 bound is a pass over the whole tensor: computed on first read (the harness
+    // reads it after stopping the clock), from this call's result and exponents.
+    const out = this.workers[0]?.output;
+    const n = this.size;
+    const epp = this.epp;
+    let bound: Float64Array | null = null;
     const stats: CollectiveStats = {
       retransmissions: this.workers.reduce((s, w) => s + w.retransmissions, 0),
       bytesSent: this.workers.map((w) => (call.packets === 0 ? 0 : w.bytesSent)),
-      errorBound: call.dtype === 'float32' ? this.errorBound(call) : null,
+      get errorBound(): Float64Array | null {
+        // (no worker here, no output to bound: the harness reads it only for its own workers)
+        if (call.dtype !== 'float32' || out === undefined) return null;
+        return (bound ??= errorBound(call, out, n, epp));
+      },
       overflows: this.workers[0]?.overflows ?? 0,
     };
     this.config.onCallComplete?.(call.iteration);
     call.deferred.resolve(stats);
-  }
-
-  /** See quantizationBound: every worker holds the same result, so worker 0's output serves. */
-  private errorBound(call: CallState): Float64Array {
-    const out = this.workers[0]!.output;
-    const bound = new Float64Array(out.length);
-    const n = this.workers.length;
-    for (let p = 0; p < call.packets; p++) {
-      const q = quantizationBound(n, call.blockEmax![p]!);
-      const end = Math.min(out.length, (p + 1) * this.epp);
-      for (let i = p * this.epp; i < end; i++) bound[i] = q + Math.abs(out[i]!) * F32_EPS * 1.000001 + SUBNORMAL_SLACK;
-    }
-    return bound;
   }
 
   fail(message: string): void {
@@ -564,12 +588,12 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
     call.deferred.reject(this.dead);
   }
 
-  teardown(): void {
+  async teardown(): Promise<void> {
     if (this.call) this.call.active = false;
     for (const w of this.workers) w.close();
     if (!this.released) {
       this.released = true;
-      this.config.release();
+      await this.config.release();
       this.config.onRelease?.();
     }
   }

@@ -71,6 +71,21 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** What one process's workers made of an iteration, gathered from every process. */
+interface IterationTally {
+  sec: number;
+  retransmissions: number;
+  bytesSent: number;
+  overflows: number;
+  correct: boolean;
+  maxAbsError: number;
+  errorBound: number;
+  wrongElements: number;
+}
+
+/** The output of a rank that lives in another process: never written here. */
+const EMPTY: Record<Dtype, Tensor> = { float32: new Float32Array(0), int32: new Int32Array(0) };
+
 function emptyLike(t: Tensor): Tensor {
   return t instanceof Int32Array ? new Int32Array(t.length) : new Float32Array(t.length);
 }
@@ -98,9 +113,12 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
   const aggregation = (ctx.fabric.spec.switchOptions?.aggregation as { slots: number; elementsPerPacket: number } | undefined) ?? { slots: 512, elementsPerPacket: 64 };
   const factory = factories.get(name);
   if (!factory) throw new Error(`unknown all-reduce algorithm ${name}`);
-  const tier0 = ctx.fabric.tierBytes();
-  const jobId = allocateJobId(ctx.fabric);
+  const tier0 = await ctx.tierBytes();
+  // job ids come from the leader, so every process's copy of concurrent workloads agrees on them
+  const jobId = await ctx.cluster.atLeader(`allreduce ${name}: job id`, () => allocateJobId(ctx.fabric));
   const algo: AllreduceAlgorithm = await withFallback(factory, { ctx, workers, dtype: spec.dtype, length, aggregation, jobId });
+  // this process's workers: every rank in one process, one per host node in `ina up`
+  const here = workers.flatMap((h, r) => (ctx.cluster.isLocal(h.name) ? [r] : []));
   const timesSec: number[] = [];
   let retransmissions = 0;
   let bytesSent = 0;
@@ -111,28 +129,41 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
   let wrongElements = 0;
   try {
     for (let it = 0; it < spec.iterations; it++) {
-      const outputs = inputs.map(emptyLike);
+      const outputs = inputs.map((t, r) => (here.includes(r) ? emptyLike(t) : EMPTY[spec.dtype]));
+      // Every worker is bound before any sends: the copies start each iteration together.
+      await ctx.cluster.allGather(`allreduce ${name} iteration ${it}: start`, null);
       const t0 = ctx.clock.now();
       const done = algo.run({ iteration: it, dtype: spec.dtype, inputs, outputs });
       const stats: CollectiveStats = await ctx.driver.wait(done);
-      timesSec.push((ctx.clock.now() - t0) / 1e9);
-      retransmissions += stats.retransmissions;
-      bytesSent += stats.bytesSent.reduce((s, b) => s + b, 0);
-      overflows += stats.overflows ?? 0;
-      const bound = stats.errorBound ?? sumBound;
-      for (const out of outputs) {
-        const v = verify(out, ref, bound);
-        correct &&= v.correct;
-        maxAbsError = Math.max(maxAbsError, v.maxAbsError);
-        errorBound = Math.max(errorBound, v.errorBound);
-        wrongElements += v.wrongElements;
+      const mine: IterationTally = { sec: (ctx.clock.now() - t0) / 1e9, retransmissions: stats.retransmissions, bytesSent: stats.bytesSent.reduce((s, b) => s + b, 0), overflows: stats.overflows ?? 0, correct: true, maxAbsError: 0, errorBound: 0, wrongElements: 0 };
+      const bound = here.length > 0 ? (stats.errorBound ?? sumBound) : null;
+      for (const r of here) {
+        const v = verify(outputs[r]!, ref, bound);
+        mine.correct &&= v.correct;
+        mine.maxAbsError = Math.max(mine.maxAbsError, v.maxAbsError);
+        mine.errorBound = Math.max(mine.errorBound, v.errorBound);
+        mine.wrongElements += v.wrongElements;
       }
+      // Workers stay bound (answering retransmissions) until every copy has its results.
+      const all = await ctx.cluster.allGather(`allreduce ${name} iteration ${it}: results`, here.length > 0 ? mine : null);
+      // the call took as long as its slowest process saw it take
+      timesSec.push(Math.max(...all.map((t) => t.sec)));
+      for (const t of all) {
+        retransmissions += t.retransmissions;
+        bytesSent += t.bytesSent;
+        correct &&= t.correct;
+        maxAbsError = Math.max(maxAbsError, t.maxAbsError);
+        errorBound = Math.max(errorBound, t.errorBound);
+        wrongElements += t.wrongElements;
+      }
+      // every worker sees the same overflowed sums
+      overflows += Math.max(0, ...all.map((t) => t.overflows));
       ctx.progress((index + (it + 1) / spec.iterations) / total);
     }
   } finally {
-    algo.teardown();
+    await algo.teardown();
   }
-  const tier1 = ctx.fabric.tierBytes();
+  const tier1 = await ctx.tierBytes();
   const tierBytes: Record<string, number> = {};
   for (const k of Object.keys(tier1)) tierBytes[k] = tier1[k]! - (tier0[k] ?? 0);
   const timeSec = median(timesSec);
@@ -166,6 +197,7 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
 
 const allreduce: WorkloadModule<AllreduceSpec> = {
   kind: 'allreduce',
+  distributed: true,
   async run(ctx, spec) {
     if (ctx.hosts.length < 2) throw new Error('allreduce needs at least 2 workers');
     await loadAlgorithms();

@@ -59,8 +59,12 @@ class Pinger extends HostAgent {
     this.timeouts = peers.map(() => null);
   }
 
-  begin(): void {
+  /** Answers pings from now on (every host listens before any host asks). */
+  listen(): void {
     this.start((f) => this.onFrame(f));
+  }
+
+  begin(): void {
     this.peers.forEach((_, j) => {
       if (j !== this.index) this.ping(j, 0);
     });
@@ -131,32 +135,58 @@ class Pinger extends HostAgent {
   }
 }
 
+/** What one process's pingers saw, gathered from every process to make the one result. */
+interface PingTally {
+  rttsUs: number[];
+  sent: number;
+  received: number;
+  mismatched: number;
+  late: number;
+}
+
 const pingall: WorkloadModule<PingallSpec> = {
   kind: 'pingall',
+  distributed: true,
   async run(ctx, spec) {
     const n = ctx.hosts.length;
     const addresses = ctx.hosts.map((h) => h.address);
     const pairs = n * (n - 1);
+    // this process's pingers: every host in one process, one host per node in `ina up`
+    const here = ctx.hosts.flatMap((h, i) => (ctx.cluster.isLocal(h.name) ? [i] : []));
+    const localPairs = here.length * (n - 1);
     const done = new Deferred<void>('pingall');
     let finished = 0;
     const onPairDone = (): void => {
       finished++;
-      ctx.progress(finished / pairs);
-      if (finished === pairs) done.resolve();
+      ctx.progress(finished / localPairs);
+      if (finished === localPairs) done.resolve();
     };
-    const pingers = ctx.hosts.map((_, i) => new Pinger(ctx, i, addresses, spec.count, onPairDone));
-    if (pairs === 0) done.resolve();
-    pingers.forEach((p) => p.begin());
+    const pingers = here.map((i) => new Pinger(ctx, i, addresses, spec.count, onPairDone));
+    let tallies: PingTally[];
     try {
+      pingers.forEach((p) => p.listen());
+      await ctx.cluster.allGather('pingall: every host listening', null);
+      if (localPairs === 0) done.resolve();
+      pingers.forEach((p) => p.begin());
       await ctx.driver.wait(done);
+      const mine: PingTally = {
+        rttsUs: pingers.flatMap((p) => p.rtts).map((ns) => ns / 1000),
+        sent: pingers.reduce((s, p) => s + p.sent, 0),
+        received: pingers.reduce((s, p) => s + p.received, 0),
+        mismatched: pingers.reduce((s, p) => s + p.mismatched, 0),
+        late: pingers.reduce((s, p) => s + p.late, 0),
+      };
+      // Hosts keep answering until every process has its replies.
+      tallies = await ctx.cluster.allGather('pingall: tallies', here.length > 0 ? mine : null);
     } finally {
       pingers.forEach((p) => p.stop());
     }
-    const rtts = pingers.flatMap((p) => p.rtts).map((ns) => ns / 1000);
-    const sent = pingers.reduce((s, p) => s + p.sent, 0);
-    const received = pingers.reduce((s, p) => s + p.received, 0);
-    const mismatched = pingers.reduce((s, p) => s + p.mismatched, 0);
-    const late = pingers.reduce((s, p) => s + p.late, 0);
+    const rtts = tallies.flatMap((t) => t.rttsUs);
+    const total = (k: 'sent' | 'received' | 'mismatched' | 'late'): number => tallies.reduce((s, t) => s + t[k], 0);
+    const sent = total('sent');
+    const received = total('received');
+    const mismatched = total('mismatched');
+    const late = total('late');
     const lossy = ctx.fabric.lossy;
     const result: PingallResult = {
       workload: 'pingall',

@@ -122,6 +122,8 @@ class RingWorker extends HostAgent {
   stray = 0;
 
   private iteration = 0;
+  /** some call has begun on this worker (before that, every iteration is a future one) */
+  private begun = false;
   private active = false;
   private input: Tensor = new Float32Array(0);
   private out: Tensor = new Float32Array(0);
@@ -163,6 +165,7 @@ class RingWorker extends HostAgent {
     this.bytesSent = 0;
     this.heard = false;
     this.active = true;
+    this.begun = true;
     this.receiver.reset(g.framesIn[this.rank]!);
     this.sender.reset();
     const own = g.segChunks[this.rank]!;
@@ -202,9 +205,12 @@ class RingWorker extends HostAgent {
     const ts = readF64(f, OFF_TIMESTAMP);
     if (!this.active || it !== this.iteration) {
       // A late frame of a finished iteration: ack it (its sender may still be asking) and
-      // drop it. A frame from a future iteration cannot be legitimate: drop it silently.
+      // drop it. A frame of an iteration this worker has not begun is dropped unacknowledged,
+      // so its sender sends it again: across processes a predecessor may begin a little
+      // before this worker does (in one process every worker begins at once).
       const ahead = (it - this.iteration) & 0xffff;
-      if (this.active && ahead !== 0 && ahead < 0x8000) this.stray++;
+      const future = this.begun ? ahead !== 0 && ahead < 0x8000 : true;
+      if (future) this.stray++;
       else this.sendAck(it, seq, 0, ts);
       return;
     }
@@ -334,8 +340,9 @@ class RingAllreduce implements AllreduceAlgorithm {
     this.geometry = ringGeometry(n, o.length);
     this.isFloat = o.dtype === 'float32';
     const policy = reliabilityPolicy(o.ctx.clock);
-    this.workers = o.workers.map(
-      (h, r) => new RingWorker(this, h, r, o.workers[mod(r - 1, n)]!, o.workers[(r + 1) % n]!, o.jobId, policy),
+    // Only this process's workers (all of them in one process; one per host node in `ina up`).
+    this.workers = o.workers.flatMap((h, r) =>
+      o.ctx.cluster.isLocal(h.name) ? [new RingWorker(this, h, r, o.workers[mod(r - 1, n)]!, o.workers[(r + 1) % n]!, o.jobId, policy)] : [],
     );
     if (n > 1) {
       try {
@@ -349,7 +356,7 @@ class RingAllreduce implements AllreduceAlgorithm {
 
   run(call: CollectiveCall): Deferred<CollectiveStats> {
     const d = new Deferred<CollectiveStats>(`ring all-reduce iteration ${call.iteration}`);
-    const n = this.workers.length;
+    const n = this.o.workers.length;
     if (this.tornDown) {
       d.reject(new Error('ring all-reduce: run() after teardown()'));
       return d;
@@ -362,19 +369,23 @@ class RingAllreduce implements AllreduceAlgorithm {
       d.reject(new Error(`ring all-reduce: ${n} workers but ${call.inputs.length} inputs and ${call.outputs.length} outputs`));
       return d;
     }
-    const bad = [...call.inputs, ...call.outputs].find((t) => t.length !== this.o.length || (t instanceof Float32Array) !== this.isFloat);
+    const mine = this.workers.flatMap((w) => [call.inputs[w.rank]!, call.outputs[w.rank]!]);
+    const bad = mine.find((t) => t.length !== this.o.length || (t instanceof Float32Array) !== this.isFloat);
     if (bad !== undefined) {
       d.reject(new Error(`ring all-reduce: every tensor must be ${this.o.length} ${this.o.dtype} elements`));
       return d;
     }
-    if (n === 1 || this.o.length === 0) {
-      for (let r = 0; r < n; r++) call.outputs[r]!.set(call.inputs[r]!);
-      d.resolve({ retransmissions: 0, bytesSent: new Array<number>(n).fill(0), errorBound: null });
+    if (n === 1 || this.o.length === 0 || this.workers.length === 0) {
+      for (const w of this.workers) call.outputs[w.rank]!.set(call.inputs[w.rank]!);
+      d.resolve({ retransmissions: 0, bytesSent: this.workers.map(() => 0), errorBound: null });
       return d;
     }
     this.call = { d, c: call };
     this.doneCount = 0;
-    for (const w of this.workers) w.begin(call);
+    for (const w of this.workers) {
+      w.halt(); // still serving the previous call (multi-process); a no-op otherwise
+      w.begin(call);
+    }
     return d;
   }
 
@@ -403,10 +414,14 @@ class RingAllreduce implements AllreduceAlgorithm {
     this.call = null;
     let retransmissions = 0;
     const bytesSent: number[] = [];
+    // Across processes a worker that holds its result still owes its successor retransmissions
+    // (that one may not be done): it keeps serving until the next call or teardown, which come
+    // after every process is done. In one process every worker is done here.
+    const serving = error === null && this.o.ctx.cluster.distributed;
     for (const w of this.workers) {
       retransmissions += w.sender.retransmissions;
       bytesSent.push(w.bytesSent);
-      w.halt();
+      if (!serving) w.halt();
     }
     if (error !== null) call.d.reject(error);
     else call.d.resolve({ retransmissions, bytesSent, errorBound: null });

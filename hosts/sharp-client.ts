@@ -65,10 +65,14 @@ export const createSharp: AlgorithmFactory = async (o) => {
   const epp = o.aggregation.elementsPerPacket;
   const packets = Math.ceil(o.length / epp);
   const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...sharpHooks.tuning };
-  // every root candidate gives a tree of the same height: the window can be sized before choosing
-  const { tree } = manager.treePlacement(names, o.aggregation.slots);
-  const want = sharpWindow(fabric, tree.height, o.aggregation.slots, packets, epp, base.maxWindow);
-  const plan = manager.allocateTree(names, { jobId: o.jobId, slots: want, minSlots: Math.max(1, Math.ceil(want / 4)), elementsPerPacket: epp });
+  // Once, by the leader's controller (the only copy that sees the switches' pools and writes
+  // their state); every copy gets the plan.
+  const plan = await o.ctx.cluster.atLeader(`sharp job ${o.jobId}: allocate tree`, () => {
+    // every root candidate gives a tree of the same height: the window can be sized before choosing
+    const { tree } = manager.treePlacement(names, o.aggregation.slots);
+    const want = sharpWindow(fabric, tree.height, o.aggregation.slots, packets, epp, base.maxWindow);
+    return manager.allocateTree(names, { jobId: o.jobId, slots: want, minSlots: Math.max(1, Math.ceil(want / 4)), elementsPerPacket: epp });
+  });
   const tuning = withRttFloor(base, firstRttEstimate(fabric, plan.height, 1, plan.slotCount, epp));
   let job: StreamingAggregationJob;
   try {
@@ -90,12 +94,13 @@ export const createSharp: AlgorithmFactory = async (o) => {
         },
         onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => sharpHooks.onCallFailed?.(plan, fabric, iteration, error),
-        release: () => manager.releaseTree(plan),
+        release: () => o.ctx.cluster.atLeader(`sharp job ${plan.jobId}: release tree`, () => void manager.releaseTree(plan)),
         onRelease: () => sharpHooks.onRelease?.(plan, fabric),
         info: { root: plan.root, switches: plan.switches.map((s) => s.name), height: plan.height, window: plan.slotCount },
       },
       o.workers,
       tuning,
+      o.ctx.cluster.isLocal,
     );
   } catch (e) {
     manager.releaseTree(plan);

@@ -46,7 +46,8 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
   const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...switchmlHooks.tuning };
   const place = manager.placement(names);
   const window = chooseWindow(fabric, place, o.aggregation.slots, packets, epp, base.maxWindow);
-  const plan = manager.allocate(names, { jobId: o.jobId, slots: window, elementsPerPacket: epp });
+  // Once, by the leader's controller (the only copy that writes switch state); every copy gets the plan.
+  const plan = await o.ctx.cluster.atLeader(`switchml job ${o.jobId}: allocate`, () => manager.allocate(names, { jobId: o.jobId, slots: window, elementsPerPacket: epp }));
   let depth = 0;
   for (const h of o.workers) depth = Math.max(depth, hopDistance(fabric.topology, h.name, place.aggregator));
   const tuning = withRttFloor(base, firstRttEstimate(fabric, depth, place.fanIn, window, epp));
@@ -66,12 +67,13 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
           `${host} on slot ${slot} (packet ${packet}) after ${retries} retransmissions`,
         onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),
-        release: () => manager.release(plan),
+        release: () => o.ctx.cluster.atLeader(`switchml job ${plan.jobId}: release`, () => void manager.release(plan)),
         onRelease: () => switchmlHooks.onRelease?.(plan, fabric),
         info: { aggregator: plan.aggregator, window: plan.slotCount },
       },
       o.workers,
       tuning,
+      o.ctx.cluster.isLocal,
     );
   } catch (e) {
     manager.release(plan);
