@@ -4,6 +4,9 @@ import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from './scenario/load.js';
 import { runScenario } from './run/runner.js';
 import { renderReport } from './report/table.js';
+import { registerClusterCommands, UsageError } from './cluster/commands.js';
+import { NeedsRootError } from './cluster/netns.js';
+import { registerExport } from './deploy/export-command.js';
 
 /** Exit codes of the contract: 0 all correct, 1 some run wrong, 2 bad arguments or scenario. */
 export const EXIT_OK = 0;
@@ -95,6 +98,9 @@ export async function main(argv: string[]): Promise<number> {
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
     });
 
+  registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), EXIT_WRONG, EXIT_USAGE });
+  registerExport(program);
+
   const bench = program.command('bench').description('measure the emulator');
   bench
     .command('forwarding')
@@ -148,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (e instanceof ScenarioError) {
+    if (e instanceof ScenarioError || e instanceof UsageError || e instanceof NeedsRootError) {
       process.stderr.write(`ina: ${e.message}\n`);
       return EXIT_USAGE;
     }

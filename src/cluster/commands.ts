@@ -1,0 +1,178 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadScenario } from '../scenario/load.js';
+import { buildTopology } from '../topology/from-spec.js';
+import { loadWorkload } from '../run/registry.js';
+import { variantsOf } from '../run/runner.js';
+import { linkConfigFor, linkIsDown } from '../run/fabric.js';
+import { renderReport } from '../report/table.js';
+import type { Report } from '../report/types.js';
+import { parseControlAddress, type ControlAddress } from './control-channel.js';
+import { runUp } from './coordinator.js';
+import { runNode, NodeError } from './node.js';
+import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
+import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
+import { needsShaping } from './kernel-shaping.js';
+import type { Addressing } from './link-addresses.js';
+
+/** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
+export interface CliHelpers {
+  writeJson(out: string, value: unknown): void;
+  progressBar(enabled: boolean): { update(label: string, f: number): void; stop(): void };
+  setCode(code: number): void;
+  readonly EXIT_WRONG: number;
+  readonly EXIT_USAGE: number;
+}
+
+/** A bad command line or an environment that cannot run it: exit 2 with this message. */
+export class UsageError extends Error {}
+
+function parseAddress(v: string): ControlAddress {
+  try {
+    return parseControlAddress(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function parseAddressing(v: string): Addressing {
+  if (v === 'links') return { kind: 'links' };
+  const m = /^loopback:(\d+)$/.exec(v);
+  if (m && Number(m[1]) > 0 && Number(m[1]) < 65536) return { kind: 'loopback', basePort: Number(m[1]) };
+  throw new InvalidArgumentError('expected links or loopback:BASEPORT');
+}
+
+function parseChoice<T extends string>(choices: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected ${choices.join(' or ')}`);
+    return v as T;
+  };
+}
+
+/** Every workload must be written for several processes, and none may compare schemes. */
+async function checkDistributable(file: string, scenario: ReturnType<typeof loadScenario>): Promise<void> {
+  for (const [i, w] of scenario.workloads.entries()) {
+    const mod = await loadWorkload(w.kind);
+    if (!mod.distributed) throw new UsageError(`${file}: workloads.${i} (${w.kind}) cannot run across processes yet; run this scenario with ina run`);
+    if (variantsOf(w as Record<string, unknown>, scenario.switches.loadBalancing) !== null) {
+      throw new UsageError(`${file}: workloads.${i}.loadBalancing compares schemes, which needs a fresh fabric per scheme; run it with ina run`);
+    }
+  }
+}
+
+export function registerClusterCommands(program: Command, h: CliHelpers): void {
+  program
+    .command('node')
+    .description('run one switch or host of a scenario in this process (started by ina up, a container or by hand)')
+    .requiredOption('--scenario <file>', 'scenario YAML file (the same file every node and the coordinator read)')
+    .requiredOption('--node <name>', 'the node to run (s0, leaf1, h3, ...)')
+    .requiredOption('--control <addr>', "the coordinator's control channel: unix:/path or tcp:host:port", parseAddress)
+    .option('--addressing <plan>', 'where link ends live: links (one subnet per link) or loopback:BASEPORT', parseAddressing, { kind: 'links' } as Addressing)
+    .option('--shaping <how>', 'software (the emulator shapes links) or kernel (tc on this node\'s interfaces)', parseChoice(['software', 'kernel'] as const), 'software')
+    .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
+    .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing; shaping: 'software' | 'kernel'; readyFile?: string }) => {
+      try {
+        await runNode({ scenarioFile: o.scenario, node: o.node, control: o.control, addressing: o.addressing, shaping: o.shaping, readyFile: o.readyFile });
+      } catch (e) {
+        if (!(e instanceof NodeError)) throw e;
+        process.stderr.write(`ina node ${o.node}: ${e.message}\n`);
+        h.setCode(h.EXIT_WRONG);
+      }
+    });
+
+  program
+    .command('up')
+    .description('run a scenario with every switch and host its own process, and make the report ina run makes')
+    .argument('<file>', 'scenario YAML file')
+    .option('--mode <mode>', 'process (processes on loopback), netns (a network namespace per node, links veth pairs shaped by tc; root), attach (nodes started elsewhere connect to --listen)', parseChoice(['process', 'netns', 'attach'] as const), 'process')
+    .option('--listen <addr>', 'control channel address (attach: default tcp:0.0.0.0:7000; otherwise a Unix socket)', parseAddress)
+    .option('--seed <n>', 'seed (overrides the file)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer 0..4294967295');
+      return n;
+    })
+    .option('--json <out>', 'write the JSON report to a file, or - for stdout (the table then goes to stderr)')
+    .option('--quiet', 'no progress bar')
+    .option('--verbose', "echo the nodes' logs on stderr")
+    .action(async (file: string, o: { mode: 'process' | 'netns' | 'attach'; listen?: ControlAddress; seed?: number; json?: string; quiet?: boolean; verbose?: boolean }) => {
+      const scenario = loadScenario(file);
+      await checkDistributable(file, scenario);
+      const topology = buildTopology(scenario.topology);
+      const abs = resolve(file);
+      if (o.mode === 'netns') checkNetnsAllowed();
+      const dir = o.mode === 'attach' ? null : mkdtempSync(join(tmpdir(), 'ina-up-'));
+      const listen = o.listen ?? (dir ? parseControlAddress(`unix:${join(dir, 'control.sock')}`) : parseControlAddress('tcp:0.0.0.0:7000'));
+      const run = Math.random().toString(36).slice(2, 6);
+      const shaped = topology.links.some((l) => !linkIsDown(scenario.links, l.a, l.b) && needsShaping(linkConfigFor(scenario.links, l.a, l.b)));
+      const down = (i: number): boolean => linkIsDown(scenario.links, topology.links[i]!.a, topology.links[i]!.b);
+      const launcher: NodeLauncher =
+        o.mode === 'process' ? await processLauncher(abs, topology, o.verbose) : o.mode === 'netns' ? netnsLauncher(abs, topology, run, shaped, down, o.verbose) : attachLauncher();
+      // Ctrl-C or a kill: stop the nodes and remove the namespaces before going.
+      const onSignal = (sig: NodeJS.Signals): void => {
+        process.stderr.write(`ina up: ${sig}, stopping the nodes\n`);
+        void launcher.stop().finally(() => {
+          if (dir) rmSync(dir, { recursive: true, force: true });
+          process.exit(130);
+        });
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      // Whatever happens to this process, the nodes and namespaces go with it: a reader that
+      // went away (EPIPE) is not a reason to crash, and a crash still cleans up.
+      const ignore = (): void => {};
+      process.stdout.on('error', ignore);
+      process.stderr.on('error', ignore);
+      const onCrash = (e: unknown): void => {
+        launcher.stopNow();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        try {
+          process.stderr.write(`ina up: ${e instanceof Error ? e.message : String(e)}\n`);
+        } finally {
+          process.exit(h.EXIT_WRONG);
+        }
+      };
+      process.once('uncaughtException', onCrash);
+      process.once('unhandledRejection', onCrash);
+      const bar = h.progressBar(!o.quiet && !o.verbose && process.stderr.isTTY === true);
+      const log = o.verbose ? (l: string) => process.stderr.write(`[coordinator] ${l}\n`) : undefined;
+      const emit = (report: Report): void => {
+        bar.stop();
+        if (o.json && o.json !== '-') h.writeJson(o.json, report);
+        const table = renderReport(report) + '\n';
+        if (o.json === '-') {
+          process.stderr.write(table);
+          h.writeJson('-', report);
+        } else process.stdout.write(table);
+        h.setCode(report.runs.every((r) => r.correct) ? 0 : h.EXIT_WRONG);
+      };
+      try {
+        await runUp({ scenario, seed: o.seed, launcher, listen, log, onProgress: (l, f) => bar.update(l, f), onReport: emit });
+      } catch (e) {
+        bar.stop();
+        process.stderr.write(`ina up: ${(e as Error).message}\n`);
+        h.setCode(h.EXIT_WRONG);
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        process.removeListener('uncaughtException', onCrash);
+        process.removeListener('unhandledRejection', onCrash);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+  program
+    .command('down')
+    .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind')
+    .action(() => {
+      try {
+        checkNetnsAllowed();
+      } catch (e) {
+        if (e instanceof NeedsRootError) throw new UsageError(e.message.replace('ina up --mode netns creates', 'ina down removes'));
+        throw e;
+      }
+      const removed = removeNamespaces(listNamespaces());
+      process.stderr.write(removed.length ? `ina down: removed ${removed.length} namespaces: ${removed.join(', ')}\n` : 'ina down: nothing to remove\n');
+    });
+}

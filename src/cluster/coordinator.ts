@@ -1,0 +1,260 @@
+import type { Server } from 'node:net';
+import type { Scenario } from '../scenario/schema.js';
+import type { Report } from '../report/types.js';
+import type { Update } from '../pipeline/control-plane.js';
+import { buildTopology } from '../topology/from-spec.js';
+import { buildScenarioFabric, makeReport, runWorkloads } from '../run/runner.js';
+import { RealDriver } from '../run/driver.js';
+import type { Fabric } from '../run/fabric.js';
+import { listenControl, type ControlAddress, type ControlChannel } from './control-channel.js';
+import { Collectives } from './collectives.js';
+import { COORDINATOR, Hub } from './hub.js';
+import type { NodeLauncher } from './launchers.js';
+import type { LinkSideCounters, NodeMessage } from './messages.js';
+import { mergeLinkSides, orderSwitchReports, tierBytesOf } from './fabric-counters.js';
+import type { LinkReport, SwitchReport } from '../report/types.js';
+
+export interface UpOptions {
+  readonly scenario: Scenario;
+  readonly seed?: number;
+  readonly launcher: NodeLauncher;
+  /** where nodes reach this coordinator */
+  readonly listen: ControlAddress;
+  /** every node must have said it is ready within this long */
+  readonly readyTimeoutMs?: number;
+  /** a workload step some copies never reach fails after this long */
+  readonly stepTimeoutMs?: number;
+  /** a node must answer a counter read or a control-plane write within this long */
+  readonly replyTimeoutMs?: number;
+  readonly onProgress?: (label: string, fraction: number) => void;
+  readonly log?: (line: string) => void;
+  /**
+   * the report, before the nodes are told to stop: whoever writes it out does so while every
+   * node is still up (Docker Compose's --exit-code-from stops the coordinator when a node exits)
+   */
+  readonly onReport?: (report: Report & { deployment: Deployment }) => void;
+}
+
+/** The run cannot go on: a node died, never came up, or stopped answering. */
+export class NodeFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeFailure';
+  }
+}
+
+/** What a multi-process run adds to the report: how its nodes were deployed. */
+export interface Deployment {
+  readonly kind: NodeLauncher['kind'];
+  readonly nodes: number;
+  readonly shaping: 'software' | 'kernel';
+}
+
+/**
+ * The coordinator of a multi-process run (`ina up`): starts the nodes through a launcher,
+ * waits until each reports ready over its control channel, runs the scenario's workloads (its
+ * own copy leads: it holds the controllers and makes the report; each host node runs the
+ * agents of its host), reads every node's counters and merges all into the report `ina run`
+ * makes. Any node that dies or goes silent ends the run with its name and reason, within a
+ * bounded time, and the launcher's stop() leaves no process or namespace behind.
+ */
+export async function runUp(o: UpOptions): Promise<Report & { deployment: Deployment }> {
+  const log = o.log ?? (() => {});
+  const scenario = o.scenario;
+  const seed = o.seed ?? scenario.seed;
+  const topology = buildTopology(scenario.topology);
+  const nodes = topology.nodes.map((n) => n.name);
+  const replyTimeoutMs = o.replyTimeoutMs ?? 30_000;
+
+  const channels = new Map<string, ControlChannel>();
+  const ready = new Set<string>();
+  const finished = new Set<string>();
+  let stopping = false;
+  let failWith!: (e: NodeFailure) => void;
+  const failed = new Promise<never>((_, reject) => (failWith = reject));
+  failed.catch(() => {});
+  let failure: NodeFailure | null = null;
+  const fail = (message: string): void => {
+    if (stopping || failure) return;
+    failure = new NodeFailure(message);
+    log(`failure: ${message}`);
+    failWith(failure);
+  };
+  const changed: Array<() => void> = [];
+  const notify = (): void => {
+    for (const f of changed.splice(0)) f();
+  };
+  /** resolves when `cond` holds; rejects on failure or after `ms` with `what` */
+  const until = (cond: () => boolean, ms: number, what: () => string): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new NodeFailure(what())), ms);
+      const check = (): void => {
+        if (failure) {
+          clearTimeout(timer);
+          reject(failure);
+        } else if (cond()) {
+          clearTimeout(timer);
+          resolve();
+        } else changed.push(check);
+      };
+      check();
+    });
+
+  // Replies to counter reads and control-plane writes, by request id.
+  let nextId = 1;
+  const replies = new Map<number, { resolve(m: NodeMessage): void; reject(e: Error): void }>();
+  const request = (node: string, make: (id: number) => Parameters<ControlChannel['send']>[0]): Promise<NodeMessage> => {
+    const id = nextId++;
+    return new Promise<NodeMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        replies.delete(id);
+        reject(new NodeFailure(`node ${node} did not answer within ${replyTimeoutMs / 1000} s`));
+      }, replyTimeoutMs);
+      replies.set(id, {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      const ch = channels.get(node);
+      if (!ch) reject(new NodeFailure(`node ${node} is not connected`));
+      else ch.send(make(id));
+    });
+  };
+
+  let hub: Hub | null = null;
+  let pendingWrites: Array<Promise<NodeMessage>> = [];
+  const flushControl = async (): Promise<void> => {
+    const writes = pendingWrites;
+    pendingWrites = [];
+    for (const m of await Promise.all(writes)) {
+      if (m.t === 'applied' && m.error) throw new Error(`control-plane write on a node failed: ${m.error}`);
+    }
+  };
+  const collectives = new Collectives({
+    isLeader: true,
+    local: new Set(),
+    post: (m) => hub?.receive(COORDINATOR, m),
+    beforePublish: flushControl,
+  });
+
+  const onMessage = (node: string, m: NodeMessage): void => {
+    switch (m.t) {
+      case 'ready':
+        ready.add(node);
+        notify();
+        return;
+      case 'finished':
+        finished.add(node);
+        notify();
+        return;
+      case 'fatal':
+        fail(`node ${node}: ${m.message}`);
+        return;
+      case 'counters':
+      case 'applied':
+        replies.get(m.id)?.resolve(m);
+        replies.delete(m.id);
+        return;
+      default:
+        hub?.receive(node, m);
+    }
+  };
+
+  const server: Server = await listenControl(o.listen, (ch) => {
+    let name: string | null = null;
+    ch.onMessage((raw) => {
+      const m = raw as NodeMessage;
+      if (name === null) {
+        if (m.t !== 'hello') return ch.close();
+        if (!nodes.includes(m.node) || channels.has(m.node)) {
+          ch.send({ t: 'shutdown', reason: channels.has(m.node) ? `node ${m.node} is already connected` : `no node ${m.node} in scenario ${scenario.name}` });
+          ch.close();
+          return;
+        }
+        name = m.node;
+        channels.set(name, ch);
+        ch.send({ t: 'config', seed });
+        return;
+      }
+      onMessage(name, m);
+    });
+    ch.onClose((reason) => {
+      if (name !== null && !stopping) fail(`node ${name}: control connection lost (${reason})`);
+    });
+  });
+
+  let fabric: Fabric | null = null;
+  try {
+    await Promise.race([o.launcher.start(o.listen, (node, how) => fail(`node ${node} ${how}`)), failed]);
+    const readyMs = o.readyTimeoutMs ?? 60_000;
+    await until(() => ready.size === nodes.length, readyMs, () => `nodes ${nodes.filter((n) => !ready.has(n)).join(', ')} did not report ready within ${readyMs / 1000} s`);
+    log(`${nodes.length} nodes ready`);
+
+    ({ fabric } = await buildScenarioFabric(scenario, 'udp', seed, topology, scenario.switches.loadBalancing, {
+      local: new Set(),
+      addressing: o.launcher.addressing,
+      shaping: o.launcher.shaping,
+      shadowSwitches: true,
+      controlMirror: (sw: string, updates: readonly Update[]) => {
+        pendingWrites.push(request(sw, (id) => ({ t: 'write', id, switch: sw, updates: [...updates] })));
+      },
+    }));
+    hub = new Hub({
+      participants: [COORDINATOR, ...topology.hosts],
+      send: (n, m) => channels.get(n)?.send(m),
+      local: collectives,
+      stepTimeoutMs: o.stepTimeoutMs ?? 300_000,
+    });
+    const readCounters = async (): Promise<{ links: LinkReport[]; switches: SwitchReport[] }> => {
+      const answers = await Promise.race([Promise.all(nodes.map((n) => request(n, (id) => ({ t: 'read-counters', id })))), failed]);
+      const sides: LinkSideCounters[] = [];
+      const switches: SwitchReport[] = [];
+      for (const a of answers) {
+        if (a.t !== 'counters') continue;
+        sides.push(...a.links);
+        switches.push(...a.switches);
+      }
+      return { links: mergeLinkSides(topology, sides), switches: orderSwitchReports(topology, switches) };
+    };
+
+    for (const ch of channels.values()) ch.send({ t: 'start' });
+    const f = fabric;
+    const runs = await Promise.race([
+      runWorkloads(scenario, {
+        mode: 'udp',
+        topology,
+        fabric: f,
+        driver: new RealDriver(f.clock),
+        cluster: (scope) => collectives.scope(scope),
+        tierBytes: async () => tierBytesOf(topology, (await readCounters()).links),
+        onProgress: o.onProgress,
+      }),
+      failed,
+    ]);
+    await until(() => finished.size === nodes.length, replyTimeoutMs, () => `nodes ${nodes.filter((n) => !finished.has(n)).join(', ')} did not finish their workloads`);
+    const counters = await readCounters();
+    const report = {
+      ...makeReport(scenario, 'udp', seed, topology, runs, counters.links, counters.switches),
+      deployment: { kind: o.launcher.kind, nodes: nodes.length, shaping: o.launcher.shaping },
+    };
+    o.onReport?.(report);
+    return report;
+  } finally {
+    stopping = true;
+    collectives.abortAll('the run is over');
+    hub?.close();
+    for (const ch of channels.values()) {
+      ch.send({ t: 'shutdown' });
+      ch.close();
+    }
+    await o.launcher.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+    await fabric?.close();
+    for (const r of replies.values()) r.reject(new NodeFailure('the run is over'));
+  }
+}

@@ -1,0 +1,177 @@
+import { writeFileSync, rmSync } from 'node:fs';
+import { loadScenario } from '../scenario/load.js';
+import { buildTopology } from '../topology/from-spec.js';
+import { findNode } from '../topology/types.js';
+import { buildScenarioFabric, runWorkloads } from '../run/runner.js';
+import { linkConfigFor, linkIsDown, type Fabric } from '../run/fabric.js';
+import { RealDriver, type Driver } from '../run/driver.js';
+import { connectControl, type ControlAddress, type ControlChannel } from './control-channel.js';
+import { Collectives } from './collectives.js';
+import { localLinkSides } from './fabric-counters.js';
+import { endpointAddress, linksOf, type Addressing } from './link-addresses.js';
+import { needsShaping, shapeInterface, waitForAddresses } from './kernel-shaping.js';
+import type { CoordinatorMessage } from './messages.js';
+
+export interface NodeOptions {
+  readonly scenarioFile: string;
+  readonly node: string;
+  readonly control: ControlAddress;
+  readonly addressing: Addressing;
+  readonly shaping: 'software' | 'kernel';
+  /** written once the node's ports are bound and the coordinator knows it (a healthcheck) */
+  readonly readyFile?: string;
+  /** how long to wait for the coordinator and for link addresses to appear */
+  readonly connectTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A node that cannot go on: the reason, already told to the coordinator if it was reachable. */
+export class NodeError extends Error {}
+
+/**
+ * One switch or host of a scenario in this process (`ina node`): binds its link ends at the
+ * addresses every node computes alike, then does what the coordinator asks. A switch applies
+ * control-plane writes and reports counters; a host runs its copy of every workload (see
+ * Cluster). Exits when the coordinator says so, and also when the coordinator goes away, so a
+ * killed run leaves no node behind.
+ */
+export async function runNode(o: NodeOptions): Promise<void> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`[${o.node}] ${l}\n`));
+  const scenario = loadScenario(o.scenarioFile);
+  const topology = buildTopology(scenario.topology);
+  const me = findNode(topology, o.node);
+  if (!me) throw new NodeError(`no node "${o.node}" in scenario ${scenario.name} (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
+  if (o.shaping === 'kernel' && o.addressing.kind === 'loopback') throw new NodeError('kernel shaping needs links addressing (one interface per link)');
+
+  const channel = await connectControl(o.control, o.connectTimeoutMs ?? 60_000);
+  let fabric: Fabric | null = null;
+  let stopping = false;
+  const ended = new Promise<void>((resolve, reject) => {
+    channel.onClose((reason) => {
+      if (stopping) resolve();
+      else reject(new NodeError(`the coordinator went away (${reason})`));
+    });
+  });
+  ended.catch(() => {});
+  const fatal = (message: string): never => {
+    channel.send({ t: 'fatal', message });
+    throw new NodeError(message);
+  };
+
+  const inbox: CoordinatorMessage[] = [];
+  let wake: (() => void) | null = null;
+  channel.onMessage((m) => {
+    inbox.push(m as CoordinatorMessage);
+    wake?.();
+  });
+  const next = async (): Promise<CoordinatorMessage> => {
+    while (inbox.length === 0) await Promise.race([new Promise<void>((r) => (wake = r)), ended]);
+    return inbox.shift()!;
+  };
+
+  channel.send({ t: 'hello', node: o.node, pid: process.pid });
+  const config = await next();
+  if (config.t !== 'config') fatal(`expected the coordinator's config, got ${config.t}`);
+  const seed = (config as { seed: number }).seed;
+
+  try {
+    const mine = linksOf(topology, o.node);
+    if (o.addressing.kind === 'links') {
+      await waitForAddresses(mine.map((l) => endpointAddress(o.addressing, l.index, l.side).host), o.connectTimeoutMs ?? 60_000);
+    }
+    if (o.shaping === 'kernel') {
+      for (const l of mine) {
+        const link = topology.links[l.index]!;
+        const cfg = linkConfigFor(scenario.links, link.a, link.b);
+        if (!linkIsDown(scenario.links, link.a, link.b) && needsShaping(cfg)) shapeInterface(endpointAddress(o.addressing, l.index, l.side).host, cfg);
+      }
+    }
+    ({ fabric } = await buildScenarioFabric(scenario, 'udp', seed, topology, scenario.switches.loadBalancing, {
+      local: new Set([o.node]),
+      addressing: o.addressing,
+      shaping: o.shaping,
+    }));
+  } catch (e) {
+    fatal((e as Error).message);
+  }
+  const f = fabric!;
+  const collectives = new Collectives({ isLeader: false, local: new Set(me.role === 'host' ? [o.node] : []), post: (m) => channel.send(m) });
+  channel.send({ t: 'ready', node: o.node });
+  if (o.readyFile) writeFileSync(o.readyFile, `${process.pid}\n`);
+  log(`ready (${me.role}, ${linksOf(topology, o.node).length} links)`);
+
+  let workloads: Promise<void> | null = null;
+  try {
+    for (;;) {
+      const m = await next();
+      switch (m.t) {
+        case 'start':
+          if (me.role === 'host' && workloads === null) workloads = runHostCopy(scenario, f, collectives, () => channel.send({ t: 'finished' }), fatal);
+          else channel.send({ t: 'finished' });
+          break;
+        case 'gathered':
+          collectives.settle(m.key, { value: m.values });
+          break;
+        case 'led':
+          collectives.settle(m.key, m.error ? { error: m.error } : { value: m.value });
+          break;
+        case 'aborted':
+          collectives.abortScope(m.scope, m.message);
+          break;
+        case 'write': {
+          const sw = f.switches.get(m.switch);
+          try {
+            if (!sw) throw new Error(`${o.node} does not run switch ${m.switch}`);
+            sw.controlPlane.write(m.updates);
+            channel.send({ t: 'applied', id: m.id });
+          } catch (e) {
+            channel.send({ t: 'applied', id: m.id, error: (e as Error).message });
+          }
+          break;
+        }
+        case 'read-counters':
+          channel.send({ t: 'counters', id: m.id, links: localLinkSides(f), switches: f.switchReports() });
+          break;
+        case 'shutdown':
+          stopping = true;
+          collectives.abortAll('the run is over');
+          channel.close();
+          return;
+        default:
+          break;
+      }
+    }
+  } finally {
+    stopping = true;
+    await f.close();
+    if (o.readyFile) rmSync(o.readyFile, { force: true });
+  }
+}
+
+/** A host's copy of the scenario's workloads (their results are the leader's to report). */
+async function runHostCopy(
+  scenario: ReturnType<typeof loadScenario>,
+  fabric: Fabric,
+  collectives: Collectives,
+  finished: () => void,
+  fatal: (m: string) => never,
+): Promise<void> {
+  try {
+    const driver: Driver = new RealDriver(fabric.clock);
+    await runWorkloads(scenario, {
+      mode: 'udp',
+      topology: fabric.topology,
+      fabric,
+      driver,
+      cluster: (scope) => collectives.scope(scope),
+      tierBytes: async () => ({}),
+    });
+    finished();
+  } catch (e) {
+    try {
+      fatal(`workloads: ${(e as Error).message}`);
+    } catch {
+      /* told the coordinator; it stops the run */
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * `ina up`: the same scenario with every switch and host its own process, against `ina run`
+ * in one process; and what happens when a node dies or the run is interrupted.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
+import type { Report } from '../../src/report/types.js';
+
+const files = scratch('up');
+afterAll(() => files.cleanup());
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Every all-reduce algorithm and pingall, small enough to run in seconds. */
+const SMALL = files.write(
+  'small.yaml',
+  `name: up-small
+mode: udp
+seed: 3
+topology: { kind: leaf-spine, leaves: 2, spines: 2, hostsPerLeaf: 2 }
+switches: { aggregation: { slots: 256, elementsPerPacket: 64 } }
+workloads:
+  - kind: pingall
+    count: 2
+  - kind: allreduce
+    algorithms: [ring, switchml, sharp]
+    bytes: 300KiB
+    dtype: float32
+    iterations: 2
+  - kind: allreduce
+    algorithms: [ring, switchml]
+    bytes: 65540
+    dtype: int32
+    iterations: 1
+    workers: [h0, h1, h3]
+`,
+);
+
+/** Long enough that a node can be killed mid-run. */
+const LONG = files.write(
+  'long.yaml',
+  `name: up-long
+mode: udp
+seed: 1
+topology: { kind: star, hosts: 3 }
+workloads:
+  - kind: allreduce
+    algorithms: [ring]
+    bytes: 8MiB
+    dtype: float32
+    iterations: 40
+`,
+);
+
+function readReport(path: string): Report & { deployment?: { kind: string; nodes: number } } {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** Processes still running `ina node` for a scenario file. */
+function nodeProcesses(file: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `ina.js node --scenario ${file}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function inaNamespaces(): string[] {
+  if (!isRoot) return [];
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('ina-'));
+}
+
+/** Compares a multi-process report with a one-process report of the same scenario. */
+function expectSameRuns(up: Report, one: Report): void {
+  expect(up.runs.length).toBe(one.runs.length);
+  up.runs.forEach((r, i) => {
+    const o = one.runs[i] as unknown as Record<string, unknown>;
+    const u = r as unknown as Record<string, unknown>;
+    expect(u.error, String(u.error)).toBeUndefined();
+    expect(u.correct).toBe(true);
+    for (const k of ['workload', 'algorithm', 'workers', 'bytes', 'dtype', 'iterations', 'pairs', 'sent', 'fallback']) expect(u[k], `${i}.${k}`).toEqual(o[k]);
+    if (u.workload === 'allreduce') {
+      expect((u.timesSec as number[]).length).toBe(u.iterations);
+      expect(Object.keys(u.tierBytes as object).sort()).toEqual(Object.keys(o.tierBytes as object).sort());
+      // what every worker sent, summed over processes, is what one process counts; not for the
+      // ring, whose acknowledgements are paced by timing, nor after a retransmission
+      if (u.algorithm !== 'ring' && u.retransmissions === 0 && o.retransmissions === 0) {
+        expect(u.bytesSentPerWorker, `${i} bytesSentPerWorker`).toBe(o.bytesSentPerWorker);
+        expect(u.tierBytes, `${i} tierBytes`).toEqual(o.tierBytes);
+      }
+      expect(u.placement).toEqual(o.placement);
+    }
+  });
+  expect(up.links.map((l) => [l.a, l.b])).toEqual(one.links.map((l) => [l.a, l.b]));
+  expect(up.switches.map((s) => s.name)).toEqual(one.switches.map((s) => s.name));
+  // every frame a switch took in is counted by the switch's own process
+  expect(up.switches.reduce((s, x) => s + x.packetsIn, 0)).toBeGreaterThan(0);
+}
+
+describe('ina up --mode process', () => {
+  it('runs pingall and ring/switchml/sharp all-reduce with every node its own process: the report of ina run', async () => {
+    const upJson = `${files.dir}/up.json`;
+    const oneJson = `${files.dir}/one.json`;
+    const up = await ina(['up', SMALL, '--mode', 'process', '--json', upJson], { timeoutMs: 120_000 });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).not.toMatch(STACK_FRAME);
+    const one = await ina(['run', SMALL, '--json', oneJson], { timeoutMs: 120_000 });
+    expect(one.code, one.stderr).toBe(0);
+    const u = readReport(upJson);
+    expect(u.deployment).toEqual({ kind: 'process', nodes: 8, shaping: 'software' });
+    expectSameRuns(u, readReport(oneJson));
+    expect(up.stdout).toMatch(/switchml vs ring: [x×]/);
+    expect(nodeProcesses(SMALL)).toEqual([]);
+  }, 240_000);
+
+  it('a node that dies mid-run is named, the others are stopped, and ina up exits 1 within seconds', async () => {
+    const child = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'process', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    // wait until the nodes run, then kill h1
+    let victim: string | undefined;
+    for (let i = 0; i < 100 && !victim; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      victim = (() => {
+        try {
+          return execFileSync('pgrep', ['-f', `ina.js node --scenario ${LONG} --node h1 `], { encoding: 'utf8' }).split('\n')[0] || undefined;
+        } catch {
+          return undefined;
+        }
+      })();
+    }
+    expect(victim, 'node h1 was started').toBeDefined();
+    await new Promise((r) => setTimeout(r, 3000));
+    const killedAt = Date.now();
+    process.kill(Number(victim), 'SIGKILL');
+    const code = await exited;
+    expect(code).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+    expect(stderr).toMatch(/node h1\b.*(killed by SIGKILL|control connection lost)/);
+    expect(nodeProcesses(LONG)).toEqual([]);
+  }, 60_000);
+
+  it('a scenario with a workload that cannot run across processes is refused with exit 2, naming it', async () => {
+    const f = files.write('flows.yaml', 'name: f\ntopology: { kind: star, hosts: 2 }\nworkloads:\n  - kind: flows\n    count: 4\n');
+    const r = await ina(['up', f, '--mode', 'process']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/workloads\.0 \(flows\) cannot run across processes/);
+  });
+});
+
+describe('ina up --mode netns', () => {
+  it.runIf(isRoot)('runs the quickstart all-reduce across network namespaces with correct results, and leaves no namespace', async () => {
+    const json = `${files.dir}/netns.json`;
+    const r = await ina(['up', 'scenarios/quickstart.yaml', '--mode', 'netns', '--json', json], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readReport(json);
+    expect(rep.deployment).toMatchObject({ kind: 'netns', nodes: 12 });
+    const algos = rep.runs.filter((x) => x.workload === 'allreduce').map((x) => (x as { algorithm: string }).algorithm);
+    expect(algos).toEqual(['ring', 'switchml', 'sharp']);
+    for (const run of rep.runs) expect(run.correct, JSON.stringify(run).slice(0, 300)).toBe(true);
+    expect(inaNamespaces()).toEqual([]);
+  }, 360_000);
+
+  it.runIf(isRoot)('a node killed mid-run: named, exit 1, no process or namespace left; ina down cleans up after a killed coordinator', async () => {
+    const child = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    let ns: string[] = [];
+    for (let i = 0; i < 100 && ns.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ns = inaNamespaces();
+    }
+    expect(ns.length).toBe(4);
+    await new Promise((r) => setTimeout(r, 3000));
+    const victim = execFileSync('ip', ['netns', 'pids', ns.find((n) => n.endsWith('-h2'))!], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    process.kill(Number(victim), 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/node h2\b/);
+    expect(inaNamespaces()).toEqual([]);
+    expect(nodeProcesses(LONG)).toEqual([]);
+
+    // A coordinator killed outright cannot clean up: its nodes go (their control channel
+    // closes), and `ina down` removes the namespaces.
+    const c2 = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: 'ignore' });
+    const gone = new Promise((r) => c2.on('close', r));
+    for (let i = 0; i < 100 && inaNamespaces().length < 4; i++) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1500));
+    c2.kill('SIGKILL');
+    await gone;
+    expect(inaNamespaces().length).toBe(4);
+    const down = await ina(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toMatch(/removed 4 namespaces/);
+    expect(inaNamespaces()).toEqual([]);
+    for (let i = 0; i < 50 && nodeProcesses(LONG).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(nodeProcesses(LONG)).toEqual([]);
+  }, 120_000);
+
+  it('without root: says so and exits 2 (as root, checked by dropping to nobody with setpriv)', async () => {
+    const args = ['up', 'scenarios/quickstart.yaml', '--mode', 'netns'];
+    const r = isRoot
+      ? await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const c = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/ina.js', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+          c.on('close', (code) => resolve({ code, stderr }));
+        })
+      : await ina(args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/needs root/);
+    expect(inaNamespaces()).toEqual([]);
+  });
+});
