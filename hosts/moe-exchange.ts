@@ -48,6 +48,11 @@ export interface ExchangeEvents {
   streamDone(phase: number, peer: number): void;
   /** a frame to `peer` went unacknowledged maxTransmissions times */
   dead(phase: number, peer: number, message: string): void;
+  /**
+   * every frame of this rank's stream to `peer` in `phase` is acknowledged (what a rank whose
+   * peer lives in another process waits for: the peer then holds it all)
+   */
+  acked?(phase: number, peer: number): void;
 }
 
 /**
@@ -292,7 +297,10 @@ export class MoeEndpoint extends HostAgent {
       return;
     }
     s.rs.onAck(readU32(f, OFF_SEQ), readU32(f, MOE_OFF_VALUE), readF64(f, OFF_TIMESTAMP));
-    if (s.rs.inFlight === 0 && s.rs.queued === 0 && !s.finished) this.finishSender(s);
+    if (s.rs.inFlight === 0 && s.rs.queued === 0 && !s.finished) {
+      this.finishSender(s);
+      this.events.acked?.(phase, peer);
+    }
   }
 
   private onData(f: Uint8Array, phase: number, peer: number): void {

@@ -250,40 +250,53 @@ function receiverQueueBytes(ctx: WorkloadContext): number {
   return q === Infinity ? 1 << 20 : q;
 }
 
-interface Snapshot {
-  bytes: Array<[number, number]>;
-  drops: number;
-  lost: number;
+/** What one process's ranks made of the run, gathered from every process to make the one result. */
+interface MoeTally {
+  /** the ranks of this process, and their rows of the traffic matrix */
+  ranks: number[];
+  bytesTo: number[][];
+  /** this process's part of each phase, from its own release of the step before */
+  dispatchNs: number;
+  combineNs: number;
+  totalNs: number;
+  retransmissions: number;
+  duplicates: number;
+  malformedFrames: number;
+  corruptRows: number;
+  doubleApplied: number;
+  appliedPieces: number;
+  wrongTokens: number;
 }
 
-function snapshot(f: Fabric): Snapshot {
-  let drops = 0;
-  let lost = 0;
-  const bytes = f.links.map((l): [number, number] => {
-    const ab = l.ab.stats;
-    const ba = l.ba.stats;
-    drops += ab.drops + ba.drops;
-    lost += ab.lost + ba.lost;
-    return [ab.bytes, ba.bytes];
-  });
-  return { bytes, drops, lost };
-}
+/** The outputs of a rank that lives in another process: never written here. */
+const NONE = new Float32Array(0);
 
+/**
+ * Runs the layer's exchange. In a multi-process run (`ina up`) this runs in every process:
+ * the plan and the references are computed in each copy alike, endpoints exist only for the
+ * ranks of this process, and the copies meet between the phases and at the end.
+ */
 export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Promise<MoeRun> {
   const spec = normalizeSpec(specIn);
   const R = ctx.hosts.length;
   if (R < 1) throw new Error('moe needs at least 1 rank');
   if (new Set(ctx.hosts.map((h) => h.name)).size !== R) throw new Error(`moe: a host appears twice among the ranks (${ctx.hosts.map((h) => h.name).join(', ')})`);
   const { tokensPerRank: T, hidden: H, topK: k, experts: E } = spec;
+  // job ids come from the leader, so every process's copy of concurrent workloads agrees on them
+  const jobPromise = ctx.cluster.atLeader('moe: job id', () => allocateJob(ctx.fabric));
   const plan = planMoe(spec, R, ctx.rng.fork('moe'));
   const owner = plan.placement.owner;
   const pieces = streamGeometry(1, H).piecesPerRow;
   const pieceOf = (elemOffset: number): number => (pieces === 1 ? 0 : elemOffset / MOE_ELEMS_PER_FRAME);
+  // this process's ranks: every rank in one process, one per host node in `ina up`
+  const here = ctx.hosts.flatMap((h, r) => (ctx.cluster.isLocal(h.name) ? [r] : []));
+  const isHere = new Uint8Array(R);
+  for (const r of here) isHere[r] = 1;
 
-  // Per rank: expert outputs for its own (token, choice) slots, and what was applied where.
-  const yBack = plan.x.map(() => new Float32Array(T * k * H));
-  const appliedBack = plan.x.map(() => new Uint8Array(T * k * pieces));
-  // Per expert rank j, per source i: the rows received, their expert outputs, pieces applied.
+  // Per local rank: expert outputs for its own (token, choice) slots, and what was applied where.
+  const yBack = plan.x.map((_, r) => (isHere[r] ? new Float32Array(T * k * H) : NONE));
+  const appliedBack = plan.x.map((_, r) => (isHere[r] ? new Uint8Array(T * k * pieces) : new Uint8Array(0)));
+  // Per local expert rank j, per source i: the rows received, their expert outputs, pieces applied.
   interface Inbound { rows: number; token: Int32Array; expert: Int32Array; choice: Int32Array; data: Float32Array; applied: Uint8Array }
   const inbound: Array<Array<Inbound | null>> = plan.x.map(() => new Array<Inbound | null>(R).fill(null));
   let corruptRows = 0;
@@ -293,16 +306,23 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
   for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) if (i !== j) expectedPieces += 2 * plan.dispatch[i]![j]!.rows * pieces;
 
   // Local assignments never touch the network: the source computes them itself.
-  for (let i = 0; i < R; i++) {
+  for (const i of here) {
     const s = plan.dispatch[i]![i]!;
     for (let n = 0; n < s.rows; n++) applyExpert(s.expert[n]!, s.data, n * H, yBack[i]!, (s.token[n]! * k + s.choice[n]!) * H, H);
   }
 
-  const streamsPerPhase = R * (R - 1);
+  // This process's part of a phase is over when every stream its ranks receive is complete and
+  // every stream they send to a rank in another process is acknowledged (a stream to a rank in
+  // this process is complete when that rank holds it). In one process: every stream received.
+  const recvStreams = here.length * (R - 1);
+  const remoteSends = here.length * (R - here.length);
   const phaseDone = [new Deferred<number>(`moe dispatch (${R} ranks)`), new Deferred<number>(`moe combine (${R} ranks)`)];
-  const doneCount = [0, 0];
+  const received = [0, 0];
+  const acked = [0, 0];
+  const checkPhase = (phase: number): void => {
+    if (received[phase] === recvStreams && acked[phase] === remoteSends) phaseDone[phase]!.resolve(ctx.clock.now());
+  };
   const policy = exchangePolicy(ctx.clock, R, H, receiverQueueBytes(ctx));
-  const job = allocateJob(ctx.fabric);
   const addresses = ctx.hosts.map((h) => h.address);
   const names = ctx.hosts.map((h) => h.name);
 
@@ -369,60 +389,96 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
       for (let h = 0, o = slot * H + elemOffset, b = at; h < elemCount; h++, o++, b += 4) y[o] = dv.getFloat32(b);
     },
     streamDone(phase) {
-      doneCount[phase]!++;
-      ctx.progress((doneCount[0]! + doneCount[1]!) / (2 * streamsPerPhase));
-      if (doneCount[phase] === streamsPerPhase) phaseDone[phase]!.resolve(ctx.clock.now());
+      received[phase]!++;
+      ctx.progress((received[0]! + received[1]!) / (2 * recvStreams));
+      checkPhase(phase);
+    },
+    acked(phase, peer) {
+      if (isHere[peer]) return;
+      acked[phase]!++;
+      checkPhase(phase);
     },
     dead(phase, _peer, message) {
       phaseDone[phase]!.reject(new Error(`moe ${phaseName(phase)}: ${message}`));
     },
   });
 
-  const endpoints = ctx.hosts.map((h, j) => new MoeEndpoint(h, j, addresses, names, job, H, policy, eventsFor(j)));
-  const before = snapshot(ctx.fabric);
-  const tier0 = ctx.fabric.tierBytes();
-  let t0 = 0;
-  let tDispatch = 0;
-  let tCombine = 0;
+  const job = await jobPromise;
+  const endpoints = here.map((j) => new MoeEndpoint(ctx.hosts[j]!, j, addresses, names, job, H, policy, eventsFor(j)));
+  const before = await ctx.linkReports();
+  const tier0 = await ctx.tierBytes();
+  const outputs: Float32Array[] = plan.x.map(() => NONE);
+  let tallies: MoeTally[];
   try {
     for (const ep of endpoints) ep.attach();
-    t0 = ctx.clock.now();
-    if (streamsPerPhase === 0) {
-      phaseDone[0]!.resolve(t0);
-      phaseDone[1]!.resolve(t0);
-    }
-    endpoints.forEach((ep, i) => ep.startPhase(MOE_DISPATCH, plan.dispatch[i]!));
-    tDispatch = await ctx.driver.wait(phaseDone[0]!);
+    // every rank is bound before any sends
+    await ctx.cluster.allGather('moe: every rank listening', null);
+    const t0 = ctx.clock.now();
+    checkPhase(MOE_DISPATCH);
+    for (const ep of endpoints) ep.startPhase(MOE_DISPATCH, plan.dispatch[ep.rank]!);
+    const tDispatch = await ctx.driver.wait(phaseDone[MOE_DISPATCH]!);
+    // The all-to-all is a collective: combine starts once every process holds its dispatch.
+    // Endpoints keep answering (re-acknowledging) meanwhile.
+    await ctx.cluster.allGather('moe: dispatch done', null);
+    const t1 = ctx.clock.now();
     for (const ep of endpoints) ep.stopPhase(MOE_DISPATCH);
+    checkPhase(MOE_COMBINE);
     // combine: each expert rank returns its outputs in the order the rows came
-    endpoints.forEach((ep, j) => ep.startPhase(MOE_COMBINE, inbound[j]!.map((inb) => inb)));
-    tCombine = await ctx.driver.wait(phaseDone[1]!);
+    for (const ep of endpoints) ep.startPhase(MOE_COMBINE, inbound[ep.rank]!);
+    const tCombine = await ctx.driver.wait(phaseDone[MOE_COMBINE]!);
     for (const ep of endpoints) ep.stopPhase(MOE_COMBINE);
-  } finally {
-    for (const ep of endpoints) ep.detach();
-  }
-  const after = snapshot(ctx.fabric);
-  const tier1 = ctx.fabric.tierBytes();
 
-  // Un-permuted outputs, checked against the local reference bit for bit.
-  let wrongTokens = 0;
-  const outputs: Float32Array[] = [];
-  for (let i = 0; i < R; i++) {
-    const out = new Float32Array(T * H);
-    const r = plan.routing[i]!;
-    const kept = plan.capacityResult[i]!.kept;
-    for (let t = 0; t < T; t++) combineToken(plan.x[i]!, t * H, H, k, kept, r.gate, t * k, yBack[i]!, t * k * H, out, t * H);
-    outputs.push(out);
-    const ref = referenceOutputs(plan, i);
-    for (let t = 0; t < T; t++) {
-      for (let h = t * H, end = h + H; h < end; h++) {
-        if (out[h] !== ref[h]) {
-          wrongTokens++;
-          break;
+    // Un-permuted outputs of this process's ranks, checked against the local reference bit for bit.
+    let wrongTokens = 0;
+    for (const i of here) {
+      const out = new Float32Array(T * H);
+      const r = plan.routing[i]!;
+      const kept = plan.capacityResult[i]!.kept;
+      for (let t = 0; t < T; t++) combineToken(plan.x[i]!, t * H, H, k, kept, r.gate, t * k, yBack[i]!, t * k * H, out, t * H);
+      outputs[i] = out;
+      const ref = referenceOutputs(plan, i);
+      for (let t = 0; t < T; t++) {
+        for (let h = t * H, end = h + H; h < end; h++) {
+          if (out[h] !== ref[h]) {
+            wrongTokens++;
+            break;
+          }
         }
       }
     }
+    const mine: MoeTally = {
+      ranks: here,
+      bytesTo: endpoints.map((ep) => Array.from(ep.bytesTo)),
+      dispatchNs: tDispatch - t0,
+      combineNs: tCombine - t1,
+      totalNs: tCombine - t0,
+      retransmissions: endpoints.reduce((s, ep) => s + ep.retransmissions, 0),
+      duplicates: endpoints.reduce((s, ep) => s + ep.duplicates, 0),
+      malformedFrames: endpoints.reduce((s, ep) => s + ep.malformed + ep.stray, 0),
+      corruptRows,
+      doubleApplied,
+      appliedPieces,
+      wrongTokens,
+    };
+    // Ranks stay bound (answering retransmissions) until every process has its results.
+    tallies = await ctx.cluster.allGather('moe: results', here.length > 0 ? mine : null);
+  } finally {
+    for (const ep of endpoints) ep.detach();
   }
+  const after = await ctx.linkReports();
+  const tier1 = await ctx.tierBytes();
+
+  const sum = (key: 'retransmissions' | 'duplicates' | 'malformedFrames' | 'corruptRows' | 'doubleApplied' | 'appliedPieces' | 'wrongTokens'): number =>
+    tallies.reduce((s, t) => s + t[key], 0);
+  // a phase took as long as its slowest process saw it take
+  const slowest = (key: 'dispatchNs' | 'combineNs' | 'totalNs'): number => tallies.reduce((m, t) => Math.max(m, t[key]), 0);
+  const trafficMatrixBytes: number[][] = Array.from({ length: R }, () => new Array<number>(R).fill(0));
+  for (const t of tallies) t.ranks.forEach((r, n) => (trafficMatrixBytes[r] = t.bytesTo[n]!));
+  const wrongTokens = sum('wrongTokens');
+  corruptRows = sum('corruptRows');
+  doubleApplied = sum('doubleApplied');
+  appliedPieces = sum('appliedPieces');
+  const malformedFrames = sum('malformedFrames');
 
   const expertLoad = new Array<number>(E).fill(0);
   const expertDemand = new Array<number>(E).fill(0);
@@ -446,12 +502,18 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
   const totalLoad = rankLoad.reduce((s, v) => s + v, 0);
   const overloadFactor = totalLoad > 0 ? Math.max(...rankLoad) / (totalLoad / R) : 0;
 
-  const linkBytes = ctx.fabric.links.map((l, n) => ({
-    a: l.spec.a,
-    b: l.spec.b,
-    ab: after.bytes[n]![0] - before.bytes[n]![0],
-    ba: after.bytes[n]![1] - before.bytes[n]![1],
-  }));
+  // link counters as the report reads them (in topology link order; meaningful in the leader)
+  let queueDrops = 0;
+  let lostFrames = 0;
+  const linkBytes = ctx.fabric.links.map((l, n) => {
+    const a = after[n];
+    const b = before[n];
+    if (a && b) {
+      queueDrops += a.drops.ab + a.drops.ba - (b.drops.ab + b.drops.ba);
+      lostFrames += a.lost.ab + a.lost.ba - (b.lost.ab + b.lost.ba);
+    }
+    return { a: l.spec.a, b: l.spec.b, ab: (a?.bytes.ab ?? 0) - (b?.bytes.ab ?? 0), ba: (a?.bytes.ba ?? 0) - (b?.bytes.ba ?? 0) };
+  });
   const hostTier = ctx.topology.tierKeys[0];
   const core: number[] = [];
   ctx.fabric.links.forEach((l, n) => {
@@ -461,9 +523,7 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
   const tierBytes: Record<string, number> = {};
   for (const key of Object.keys(tier1)) tierBytes[key] = tier1[key]! - (tier0[key] ?? 0);
 
-  const trafficMatrixBytes = endpoints.map((ep) => Array.from(ep.bytesTo));
   const tokenMatrix = plan.dispatch.map((row) => row.map((s) => s.rows));
-  const malformedFrames = endpoints.reduce((s, ep) => s + ep.malformed + ep.stray, 0);
   const correct =
     wrongTokens === 0 && corruptRows === 0 && doubleApplied === 0 && appliedPieces === expectedPieces && malformedFrames === 0;
   const result: MoeResult = {
@@ -490,13 +550,13 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
     overloadFactor: round(overloadFactor, 4),
     auxLoss: round(auxLoss(plan.stats), 6),
     zLoss: round(zLoss(plan.stats), 6),
-    timeSec: round((tCombine - t0) / 1e9, 9),
-    dispatchSec: round((tDispatch - t0) / 1e9, 9),
-    combineSec: round((tCombine - tDispatch) / 1e9, 9),
+    timeSec: round(slowest('totalNs') / 1e9, 9),
+    dispatchSec: round(slowest('dispatchNs') / 1e9, 9),
+    combineSec: round(slowest('combineNs') / 1e9, 9),
     trafficMatrixBytes,
     tokenMatrix,
-    retransmissions: endpoints.reduce((s, ep) => s + ep.retransmissions, 0),
-    duplicates: endpoints.reduce((s, ep) => s + ep.duplicates, 0),
+    retransmissions: sum('retransmissions'),
+    duplicates: sum('duplicates'),
     malformedFrames,
     corruptRows,
     doubleApplied,
@@ -506,8 +566,8 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
     tierBytes,
     linkBytes,
     fabricLinkImbalance: core.length > 0 && coreMean > 0 ? round(Math.max(...core) / coreMean, 4) : 0,
-    queueDrops: after.drops - before.drops,
-    lostFrames: after.lost - before.lost,
+    queueDrops,
+    lostFrames,
     correct,
   };
   return { result, plan, outputs };
@@ -515,6 +575,7 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
 
 const moe: WorkloadModule<Partial<MoeSpec>> = {
   kind: 'moe',
+  distributed: true,
   async run(ctx, spec) {
     return [(await runMoe(ctx, spec)).result];
   },

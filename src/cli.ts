@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
     });
 
-  registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), EXIT_WRONG, EXIT_USAGE });
+  registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), parseSeed, EXIT_WRONG, EXIT_USAGE });
   registerExport(program);
 
   const bench = program.command('bench').description('measure the emulator');

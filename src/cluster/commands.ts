@@ -6,6 +6,7 @@ import { loadScenario } from '../scenario/load.js';
 import { buildTopology } from '../topology/from-spec.js';
 import { loadWorkload } from '../run/registry.js';
 import { variantsOf } from '../run/runner.js';
+
 import { linkConfigFor, linkIsDown } from '../run/fabric.js';
 import { renderReport } from '../report/table.js';
 import type { Report } from '../report/types.js';
@@ -15,13 +16,14 @@ import { runNode, NodeError } from './node.js';
 import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
 import { needsShaping } from './kernel-shaping.js';
-import type { Addressing } from './link-addresses.js';
+import { variantOf, type Addressing } from './link-addresses.js';
 
 /** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
 export interface CliHelpers {
   writeJson(out: string, value: unknown): void;
   progressBar(enabled: boolean): { update(label: string, f: number): void; stop(): void };
   setCode(code: number): void;
+  parseSeed(v: string): number;
   readonly EXIT_WRONG: number;
   readonly EXIT_USAGE: number;
 }
@@ -56,9 +58,6 @@ async function checkDistributable(file: string, scenario: ReturnType<typeof load
   for (const [i, w] of scenario.workloads.entries()) {
     const mod = await loadWorkload(w.kind);
     if (!mod.distributed) throw new UsageError(`${file}: workloads.${i} (${w.kind}) cannot run across processes yet; run this scenario with ina run`);
-    if (variantsOf(w as Record<string, unknown>, scenario.switches.loadBalancing) !== null) {
-      throw new UsageError(`${file}: workloads.${i}.loadBalancing compares schemes, which needs a fresh fabric per scheme; run it with ina run`);
-    }
   }
 }
 
@@ -78,7 +77,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       } catch (e) {
         if (!(e instanceof NodeError)) throw e;
         process.stderr.write(`ina node ${o.node}: ${e.message}\n`);
-        h.setCode(h.EXIT_WRONG);
+        h.setCode(e.usage ? h.EXIT_USAGE : h.EXIT_WRONG);
       }
     });
 
@@ -88,11 +87,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .argument('<file>', 'scenario YAML file')
     .option('--mode <mode>', 'process (processes on loopback), netns (a network namespace per node, links veth pairs shaped by tc; root), attach (nodes started elsewhere connect to --listen)', parseChoice(['process', 'netns', 'attach'] as const), 'process')
     .option('--listen <addr>', 'control channel address (attach: default tcp:0.0.0.0:7000; otherwise a Unix socket)', parseAddress)
-    .option('--seed <n>', 'seed (overrides the file)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer 0..4294967295');
-      return n;
-    })
+    .option('--seed <n>', 'seed (overrides the file)', h.parseSeed)
     .option('--json <out>', 'write the JSON report to a file, or - for stdout (the table then goes to stderr)')
     .option('--quiet', 'no progress bar')
     .option('--verbose', "echo the nodes' logs on stderr")
@@ -107,8 +102,13 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       const run = Math.random().toString(36).slice(2, 6);
       const shaped = topology.links.some((l) => !linkIsDown(scenario.links, l.a, l.b) && needsShaping(linkConfigFor(scenario.links, l.a, l.b)));
       const down = (i: number): boolean => linkIsDown(scenario.links, topology.links[i]!.a, topology.links[i]!.b);
+      // the fabrics a run builds besides the scenario's: one per scheme a workload compares
+      const maxVariant = Math.max(0, ...scenario.workloads.map((w, i) => {
+        const v = variantsOf(w as Record<string, unknown>, scenario.switches.loadBalancing);
+        return v === null ? 0 : variantOf(i, v.length - 1);
+      }));
       const launcher: NodeLauncher =
-        o.mode === 'process' ? await processLauncher(abs, topology, o.verbose) : o.mode === 'netns' ? netnsLauncher(abs, topology, run, shaped, down, o.verbose) : attachLauncher();
+        o.mode === 'process' ? await processLauncher(abs, topology, maxVariant, o.verbose) : o.mode === 'netns' ? netnsLauncher(abs, topology, run, shaped, down, o.verbose) : attachLauncher();
       // Ctrl-C or a kill: stop the nodes and remove the namespaces before going.
       const onSignal = (sig: NodeJS.Signals): void => {
         process.stderr.write(`ina up: ${sig}, stopping the nodes\n`);

@@ -195,23 +195,40 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     await until(() => ready.size === nodes.length, readyMs, () => `nodes ${nodes.filter((n) => !ready.has(n)).join(', ')} did not report ready within ${readyMs / 1000} s`);
     log(`${nodes.length} nodes ready`);
 
-    ({ fabric } = await buildScenarioFabric(scenario, 'udp', seed, topology, scenario.switches.loadBalancing, {
-      local: new Set(),
-      addressing: o.launcher.addressing,
-      shaping: o.launcher.shaping,
-      shadowSwitches: true,
-      controlMirror: (sw: string, updates: readonly Update[]) => {
-        pendingWrites.push(request(sw, (id) => ({ t: 'write', id, switch: sw, updates: [...updates] })));
-      },
-    }));
+    /**
+     * The coordinator's copy of fabric `variant`: every switch a shadow whose control-plane writes
+     * go on to the node that runs it (in that node's fabric of the same variant).
+     */
+    const shadow = (scheme: string, variant: number, onClose?: () => void): ReturnType<typeof buildScenarioFabric> =>
+      buildScenarioFabric(scenario, 'udp', seed, topology, scheme, {
+        local: new Set(),
+        addressing: o.launcher.addressing,
+        shaping: o.launcher.shaping,
+        shadowSwitches: true,
+        variant,
+        onClose,
+        controlMirror: (sw: string, updates: readonly Update[]) => {
+          pendingWrites.push(request(sw, (id) => ({ t: 'write', id, fabric: variant, switch: sw, updates: [...updates] })));
+        },
+      });
+    ({ fabric } = await shadow(scenario.switches.loadBalancing, 0));
+    /** A scheme's fabric for a workload comparing schemes: the switch nodes build theirs first. */
+    const buildVariant = async (scheme: string, variant: number): ReturnType<typeof buildScenarioFabric> => {
+      const acks = await Promise.race([Promise.all(topology.switches.map((sw) => request(sw, (id) => ({ t: 'variant', id, variant, scheme })))), failed]);
+      const bad = acks.find((a) => a.t === 'applied' && a.error);
+      if (bad && bad.t === 'applied') throw new Error(`building the ${scheme} fabric on the switch nodes failed: ${bad.error}`);
+      return shadow(scheme, variant, () => {
+        for (const sw of topology.switches) channels.get(sw)?.send({ t: 'variant-close', variant });
+      });
+    };
     hub = new Hub({
       participants: [COORDINATOR, ...topology.hosts],
       send: (n, m) => channels.get(n)?.send(m),
       local: collectives,
       stepTimeoutMs: o.stepTimeoutMs ?? 300_000,
     });
-    const readCounters = async (): Promise<{ links: LinkReport[]; switches: SwitchReport[] }> => {
-      const answers = await Promise.race([Promise.all(nodes.map((n) => request(n, (id) => ({ t: 'read-counters', id })))), failed]);
+    const readCounters = async (variant = 0): Promise<{ links: LinkReport[]; switches: SwitchReport[] }> => {
+      const answers = await Promise.race([Promise.all(nodes.map((n) => request(n, (id) => ({ t: 'read-counters', id, fabric: variant })))), failed]);
       const sides: LinkSideCounters[] = [];
       const switches: SwitchReport[] = [];
       for (const a of answers) {
@@ -230,8 +247,10 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
         topology,
         fabric: f,
         driver: new RealDriver(f.clock),
+        buildVariant,
         cluster: (scope) => collectives.scope(scope),
-        tierBytes: async () => tierBytesOf(topology, (await readCounters()).links),
+        tierBytes: async (x) => tierBytesOf(topology, (await readCounters(x.spec.placement?.variant)).links),
+        linkReports: async (x) => (await readCounters(x.spec.placement?.variant)).links,
         onProgress: o.onProgress,
       }),
       failed,

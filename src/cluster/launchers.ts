@@ -115,8 +115,9 @@ async function freePortRange(count: number): Promise<number> {
 }
 
 /** Every node a process on this machine, links on loopback, shaped in software. */
-export async function processLauncher(scenarioFile: string, topology: Topology, echo = false): Promise<NodeLauncher> {
-  const basePort = await freePortRange(2 * topology.links.length);
+export async function processLauncher(scenarioFile: string, topology: Topology, maxVariant: number, echo = false): Promise<NodeLauncher> {
+  // one block of 2·links ports per fabric of the run (see endpointAddress)
+  const basePort = await freePortRange(2 * topology.links.length * (maxVariant + 1));
   const procs = new NodeProcesses(echo);
   const addressing: Addressing = { kind: 'loopback', basePort };
   return {

@@ -35,8 +35,11 @@ export type CoordinatorMessage =
   | { t: 'gathered'; key: string; values: unknown[] }
   | { t: 'led'; key: string; value?: unknown; error?: WireError }
   | { t: 'aborted'; scope: string; message: string }
-  | { t: 'read-counters'; id: number }
-  | { t: 'write'; id: number; switch: string; updates: Update[] }
+  | { t: 'read-counters'; id: number; fabric: number }
+  | { t: 'write'; id: number; fabric: number; switch: string; updates: Update[] }
+  /** build fabric `variant`, its switches running `scheme`; answered by `applied` */
+  | { t: 'variant'; id: number; variant: number; scheme: string }
+  | { t: 'variant-close'; variant: number }
   | { t: 'shutdown'; reason?: string };
 
 export type ControlMessage = NodeMessage | CoordinatorMessage;

@@ -26,7 +26,16 @@ export interface NodeOptions {
 }
 
 /** A node that cannot go on: the reason, already told to the coordinator if it was reachable. */
-export class NodeError extends Error {}
+export class NodeError extends Error {
+  /** a bad command line (exit 2), not a failure on the way */
+  usage = false;
+}
+
+function usageError(message: string): NodeError {
+  const e = new NodeError(message);
+  e.usage = true;
+  return e;
+}
 
 /**
  * One switch or host of a scenario in this process (`ina node`): binds its link ends at the
@@ -40,9 +49,13 @@ export async function runNode(o: NodeOptions): Promise<void> {
   const scenario = loadScenario(o.scenarioFile);
   const topology = buildTopology(scenario.topology);
   const me = findNode(topology, o.node);
-  if (!me) throw new NodeError(`no node "${o.node}" in scenario ${scenario.name} (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
-  if (o.shaping === 'kernel' && o.addressing.kind === 'loopback') throw new NodeError('kernel shaping needs links addressing (one interface per link)');
+  if (!me) throw usageError(`no node "${o.node}" in scenario ${scenario.name} (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
+  if (o.shaping === 'kernel' && o.addressing.kind === 'loopback') throw usageError('kernel shaping needs links addressing (one interface per link)');
 
+  /** this node's part of fabric `variant` (0: the scenario's; others: one per compared scheme) */
+  const buildFor = (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> =>
+    buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing: o.addressing, shaping: o.shaping, variant });
+  let seed = 0;
   const channel = await connectControl(o.control, o.connectTimeoutMs ?? 60_000);
   let fabric: Fabric | null = null;
   let stopping = false;
@@ -72,7 +85,7 @@ export async function runNode(o: NodeOptions): Promise<void> {
   channel.send({ t: 'hello', node: o.node, pid: process.pid });
   const config = await next();
   if (config.t !== 'config') fatal(`expected the coordinator's config, got ${config.t}`);
-  const seed = (config as { seed: number }).seed;
+  seed = (config as { seed: number }).seed;
 
   try {
     const mine = linksOf(topology, o.node);
@@ -86,15 +99,17 @@ export async function runNode(o: NodeOptions): Promise<void> {
         if (!linkIsDown(scenario.links, link.a, link.b) && needsShaping(cfg)) shapeInterface(endpointAddress(o.addressing, l.index, l.side).host, cfg);
       }
     }
-    ({ fabric } = await buildScenarioFabric(scenario, 'udp', seed, topology, scenario.switches.loadBalancing, {
-      local: new Set([o.node]),
-      addressing: o.addressing,
-      shaping: o.shaping,
-    }));
+    ({ fabric } = await buildFor(scenario.switches.loadBalancing, 0));
   } catch (e) {
     fatal((e as Error).message);
   }
   const f = fabric!;
+  const fabrics = new Map<number, Fabric>([[0, f]]);
+  const buildVariant = async (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> => {
+    const v = await buildFor(scheme, variant);
+    fabrics.set(variant, v.fabric);
+    return v;
+  };
   const collectives = new Collectives({ isLeader: false, local: new Set(me.role === 'host' ? [o.node] : []), post: (m) => channel.send(m) });
   channel.send({ t: 'ready', node: o.node });
   if (o.readyFile) writeFileSync(o.readyFile, `${process.pid}\n`);
@@ -106,7 +121,7 @@ export async function runNode(o: NodeOptions): Promise<void> {
       const m = await next();
       switch (m.t) {
         case 'start':
-          if (me.role === 'host' && workloads === null) workloads = runHostCopy(scenario, f, collectives, () => channel.send({ t: 'finished' }), fatal);
+          if (me.role === 'host' && workloads === null) workloads = runHostCopy(scenario, f, buildVariant, collectives, () => channel.send({ t: 'finished' }), fatal);
           else channel.send({ t: 'finished' });
           break;
         case 'gathered':
@@ -118,10 +133,24 @@ export async function runNode(o: NodeOptions): Promise<void> {
         case 'aborted':
           collectives.abortScope(m.scope, m.message);
           break;
-        case 'write': {
-          const sw = f.switches.get(m.switch);
+        case 'variant':
           try {
-            if (!sw) throw new Error(`${o.node} does not run switch ${m.switch}`);
+            await buildVariant(m.scheme, m.variant);
+            channel.send({ t: 'applied', id: m.id });
+          } catch (e) {
+            channel.send({ t: 'applied', id: m.id, error: (e as Error).message });
+          }
+          break;
+        case 'variant-close': {
+          const v = fabrics.get(m.variant);
+          fabrics.delete(m.variant);
+          await v?.close();
+          break;
+        }
+        case 'write': {
+          const sw = fabrics.get(m.fabric)?.switches.get(m.switch);
+          try {
+            if (!sw) throw new Error(`${o.node} does not run switch ${m.switch} in fabric ${m.fabric}`);
             sw.controlPlane.write(m.updates);
             channel.send({ t: 'applied', id: m.id });
           } catch (e) {
@@ -129,9 +158,11 @@ export async function runNode(o: NodeOptions): Promise<void> {
           }
           break;
         }
-        case 'read-counters':
-          channel.send({ t: 'counters', id: m.id, links: localLinkSides(f), switches: f.switchReports() });
+        case 'read-counters': {
+          const x = fabrics.get(m.fabric);
+          channel.send({ t: 'counters', id: m.id, links: x ? localLinkSides(x) : [], switches: x ? x.switchReports() : [] });
           break;
+        }
         case 'shutdown':
           stopping = true;
           collectives.abortAll('the run is over');
@@ -143,7 +174,7 @@ export async function runNode(o: NodeOptions): Promise<void> {
     }
   } finally {
     stopping = true;
-    await f.close();
+    for (const x of fabrics.values()) await x.close();
     if (o.readyFile) rmSync(o.readyFile, { force: true });
   }
 }
@@ -152,6 +183,7 @@ export async function runNode(o: NodeOptions): Promise<void> {
 async function runHostCopy(
   scenario: ReturnType<typeof loadScenario>,
   fabric: Fabric,
+  buildVariant: (scheme: string, variant: number) => Promise<{ fabric: Fabric; driver: Driver }>,
   collectives: Collectives,
   finished: () => void,
   fatal: (m: string) => never,
@@ -163,8 +195,12 @@ async function runHostCopy(
       topology: fabric.topology,
       fabric,
       driver,
+      buildVariant,
       cluster: (scope) => collectives.scope(scope),
-      tierBytes: async () => ({}),
+      // Only the leader's counters are reported: a host's copy reads its own ports (the right
+      // shape, other nodes' sides zero) instead of asking every node.
+      tierBytes: async (f) => f.tierBytes(),
+      linkReports: async (f) => f.linkReports(),
     });
     finished();
   } catch (e) {

@@ -60,6 +60,10 @@ export interface FabricPlacement {
    * succeeded on the shadow copy), to be sent on to the node that runs the switch
    */
   readonly controlMirror?: (switchName: string, updates: readonly Update[]) => void;
+  /** which of the run's fabrics this is (see variantOf); 0, the scenario's, by default */
+  readonly variant?: number;
+  /** called once the fabric is closed (a coordinator tells the nodes to close theirs) */
+  readonly onClose?: () => void;
 }
 
 /** Link settings that shape nothing (the kernel does it): the port only counts. */
@@ -255,7 +259,9 @@ export class Fabric {
     const side = async (name: string, node: string, me: 'a' | 'b'): Promise<Port> => {
       if (!placement.local.has(node)) return new DetachedPort(name);
       const other = me === 'a' ? 'b' : 'a';
-      return udp.placed(name, endpointAddress(placement.addressing, index, me), endpointAddress(placement.addressing, index, other));
+      const v = placement.variant ?? 0;
+      const links = this.spec.topology.links.length;
+      return udp.placed(name, endpointAddress(placement.addressing, index, me, v, links), endpointAddress(placement.addressing, index, other, v, links));
     };
     return [await side(a, l.a, 'a'), await side(b, l.b, 'b')];
   }
@@ -300,5 +306,6 @@ export class Fabric {
 
   async close(): Promise<void> {
     await this.transport.close();
+    this.spec.placement?.onClose?.();
   }
 }

@@ -7,6 +7,7 @@ import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
 import type { HostStack } from './host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
+import { variantOf } from '../cluster/link-addresses.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -84,12 +85,17 @@ export interface WorkloadEnv {
   readonly topology: Topology;
   readonly fabric: Fabric;
   readonly driver: Driver;
-  /** a fabric whose switches run `scheme`, for workloads comparing schemes (one process only) */
-  readonly buildVariant?: (scheme: string) => Promise<{ fabric: Fabric; driver: Driver }>;
+  /**
+   * a fabric whose switches run `scheme`, for workloads comparing schemes; `variant` (see
+   * variantOf) names it the same way in every process of a multi-process run
+   */
+  readonly buildVariant?: (scheme: string, variant: number) => Promise<{ fabric: Fabric; driver: Driver }>;
   /** the collectives of one workload run, known by `scope` in every process */
   readonly cluster: (scope: string) => ScopedCluster;
   /** per-tier bytes of a fabric so far (in a multi-process run: read from the nodes) */
   readonly tierBytes: (fabric: Fabric) => Promise<Record<string, number>>;
+  /** every link's counters of a fabric so far (in a multi-process run: read from the nodes) */
+  readonly linkReports: (fabric: Fabric) => Promise<LinkReport[]>;
   readonly onProgress?: (label: string, fraction: number) => void;
 }
 
@@ -115,6 +121,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         hosts: selectHosts(topology, f.hosts, w.workers ?? w.ranks),
         cluster: scope.cluster,
         tierBytes: () => env.tierBytes(f),
+        linkReports: () => env.linkReports(f),
         loadBalancing: scheme,
         progress: (x) => env.onProgress?.(label, progress(x)),
       },
@@ -129,12 +136,12 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         try {
           const variants = variantsOf(w, scenario.switches.loadBalancing);
           if (variants === null) return await runOn(env.fabric, env.driver, scenario.switches.loadBalancing, w, index, scope, label, (x) => x);
-          if (!env.buildVariant) throw new Error(`workload ${w.kind} compares load-balancing schemes, which needs a fresh fabric per scheme: run it with ina run`);
+          if (!env.buildVariant) throw new Error(`workload ${w.kind} compares load-balancing schemes, which needs a fresh fabric per scheme, and this run cannot make one`);
           // One fresh fabric per scheme, its switches running that scheme, the same workload
           // (same seed) on each, one after another: a like-for-like comparison.
           const out: RunResult[] = [];
           for (const [i, scheme] of variants.entries()) {
-            const v = await env.buildVariant(scheme);
+            const v = await env.buildVariant(scheme, variantOf(index, i));
             try {
               const rs = await runOn(v.fabric, v.driver, scheme, { ...w, loadBalancing: [scheme] }, index, scope, label, (x) => (i + x) / variants.length);
               for (const r of rs) out.push('loadBalancing' in r ? r : { ...r, loadBalancing: scheme });
@@ -200,6 +207,7 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
       buildVariant: (scheme) => buildScenarioFabric(scenario, mode, seed, topology, scheme),
       cluster: () => LOCAL_SCOPE,
       tierBytes: async (f) => f.tierBytes(),
+      linkReports: async (f) => f.linkReports(),
       onProgress: opts.onProgress,
     });
   } finally {

@@ -1,7 +1,7 @@
 import type { Clock } from '../net/clock.js';
 import type { Rng } from '../net/rng.js';
 import type { Topology } from '../topology/types.js';
-import type { RunResult } from '../report/types.js';
+import type { LinkReport, RunResult } from '../report/types.js';
 import type { HostStack } from './host-stack.js';
 import type { Driver } from './driver.js';
 import type { Fabric } from './fabric.js';
@@ -28,6 +28,8 @@ export interface WorkloadContext {
    * every node in a multi-process run, so only the leader's figures are meaningful.
    */
   tierBytes(): Promise<Record<string, number>>;
+  /** Every link's counters so far (the report's links), read like tierBytes. */
+  linkReports(): Promise<LinkReport[]>;
   /** the load-balancing scheme this fabric's switches run (switches.loadBalancing, or the variant) */
   readonly loadBalancing?: string;
   /** reports progress in [0, 1] for the progress bar */

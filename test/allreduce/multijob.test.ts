@@ -51,6 +51,7 @@ async function rig(topology: TopologySpec, links: Record<string, number> = {}, s
       rng: fabric.rng.fork(hosts.join(',')),
       cluster: LOCAL_CLUSTER,
       tierBytes: async () => fabric.tierBytes(),
+        linkReports: async () => fabric.linkReports(),
       topology: fabric.topology,
       driver,
       fabric,

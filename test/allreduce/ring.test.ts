@@ -76,6 +76,7 @@ async function withSimFabric<T>(s: Scenario, fn: (ctx: WorkloadContext, clock: S
         rng: fabric.rng.fork('workload:0'),
         cluster: LOCAL_CLUSTER,
         tierBytes: async () => fabric.tierBytes(),
+        linkReports: async () => fabric.linkReports(),
         topology,
         driver: new SimDriver(clock),
         fabric,

@@ -66,6 +66,7 @@ async function runSplit(factory: AlgorithmFactory, hosts: number, groups: number
         hosts: names.map((h) => fabric.hosts.get(h)!),
         cluster: clusterOf(local, c === 0, decided),
         tierBytes: async () => fabric.tierBytes(),
+        linkReports: async () => fabric.linkReports(),
         progress: () => {},
       };
       algos.push(await factory({ ctx, workers: ctx.hosts, dtype: 'int32', length, aggregation: { slots: 64, elementsPerPacket: 64 }, jobId: 1 }));

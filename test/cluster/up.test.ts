@@ -2,14 +2,26 @@
  * `ina up`: the same scenario with every switch and host its own process, against `ina run`
  * in one process; and what happens when a node dies or the run is interrupted.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
+import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
 
 const files = scratch('up');
 afterAll(() => files.cleanup());
+
+/** Whatever a failed test left running is killed, so the next test starts clean. */
+const children: ChildProcess[] = [];
+function track<T extends ChildProcess>(c: T): T {
+  children.push(c);
+  return c;
+}
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (isRoot) removeNamespaces(listNamespaces());
+});
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -119,7 +131,7 @@ describe('ina up --mode process', () => {
   }, 240_000);
 
   it('a node that dies mid-run is named, the others are stopped, and ina up exits 1 within seconds', async () => {
-    const child = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'process', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'process', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -154,6 +166,33 @@ describe('ina up --mode process', () => {
   });
 });
 
+describe('ina up --mode attach', () => {
+  it('waits for nodes started by someone else (as containers or other machines are), runs, and tells them to go', async () => {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const basePort = 40000 + Math.floor(Math.random() * 20000);
+    const json = `${files.dir}/attach.json`;
+    const f = files.write('attach.yaml', 'name: attach\ntopology: { kind: star, hosts: 3 }\nworkloads:\n  - kind: pingall\n    count: 2\n  - kind: allreduce\n    algorithms: [ring, switchml]\n    bytes: 40000\n    dtype: int32\n    iterations: 2\n');
+    const coordinator = ina(['up', f, '--mode', 'attach', '--listen', `tcp:127.0.0.1:${port}`, '--json', json], { timeoutMs: 90_000 });
+    const nodes = ['s0', 'h0', 'h1', 'h2'].map((n) =>
+      ina(['node', '--scenario', f, '--node', n, '--control', `tcp:127.0.0.1:${port}`, '--addressing', `loopback:${basePort}`], { timeoutMs: 90_000 }),
+    );
+    const up = await coordinator;
+    expect(up.code, up.stderr).toBe(0);
+    for (const n of await Promise.all(nodes)) expect(n.code, n.stderr).toBe(0);
+    const rep = readReport(json);
+    expect(rep.deployment).toEqual({ kind: 'attach', nodes: 4, shaping: 'software' });
+    expect(rep.runs.map((r) => r.correct)).toEqual([true, true, true]);
+  }, 120_000);
+
+  it('a node that names no node of the scenario is turned away, and says why', async () => {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const f = files.write('one.yaml', 'name: one\ntopology: { kind: star, hosts: 2 }\nworkloads:\n  - kind: pingall\n');
+    const node = await ina(['node', '--scenario', f, '--node', 'h9', '--control', `tcp:127.0.0.1:${port}`]);
+    expect(node.code).toBe(2);
+    expect(node.stderr).toMatch(/no node "h9" in scenario one \(nodes: s0, h0, h1\)/);
+  });
+});
+
 describe('ina up --mode netns', () => {
   it.runIf(isRoot)('runs the quickstart all-reduce across network namespaces with correct results, and leaves no namespace', async () => {
     const json = `${files.dir}/netns.json`;
@@ -168,7 +207,7 @@ describe('ina up --mode netns', () => {
   }, 360_000);
 
   it.runIf(isRoot)('a node killed mid-run: named, exit 1, no process or namespace left; ina down cleans up after a killed coordinator', async () => {
-    const child = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -188,7 +227,7 @@ describe('ina up --mode netns', () => {
 
     // A coordinator killed outright cannot clean up: its nodes go (their control channel
     // closes), and `ina down` removes the namespaces.
-    const c2 = spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: 'ignore' });
+    const c2 = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: 'ignore' }));
     const gone = new Promise((r) => c2.on('close', r));
     for (let i = 0; i < 100 && inaNamespaces().length < 4; i++) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1500));
@@ -202,6 +241,25 @@ describe('ina up --mode netns', () => {
     for (let i = 0; i < 50 && nodeProcesses(LONG).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(nodeProcesses(LONG)).toEqual([]);
   }, 120_000);
+
+  it.runIf(isRoot)('Ctrl-C (SIGINT) stops the nodes and removes the namespaces before ina up exits 130', async () => {
+    const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      for (let i = 0; i < 100 && nodeProcesses(LONG).length < 4; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(nodeProcesses(LONG).length).toBe(4);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toMatch(/SIGINT, stopping the nodes/);
+      expect(inaNamespaces()).toEqual([]);
+      expect(nodeProcesses(LONG)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('without root: says so and exits 2 (as root, checked by dropping to nobody with setpriv)', async () => {
     const args = ['up', 'scenarios/quickstart.yaml', '--mode', 'netns'];

@@ -51,6 +51,7 @@ export async function runMoeCase(s: Scenario): Promise<MoeRun> {
         clock: fabric.clock,
         cluster: LOCAL_CLUSTER,
         tierBytes: async () => fabric.tierBytes(),
+        linkReports: async () => fabric.linkReports(),
         rng: fabric.rng.fork('workload:0'),
         topology,
         driver: s.mode === 'sim' ? new SimDriver(fabric.clock as SimClock) : new RealDriver(fabric.clock),
