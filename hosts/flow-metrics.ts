@@ -1,6 +1,6 @@
 import type { Fabric } from '../src/run/fabric.js';
 import { nodeByName } from '../src/topology/types.js';
-import { percentile, round } from '../src/report/types.js';
+import { percentile, round, type LinkReport } from '../src/report/types.js';
 import { FLOW_OFF_DATA, FLOW_MSS, flowFrames } from '../src/wire/flow.js';
 
 /**
@@ -115,15 +115,14 @@ export function slowdown(fctNs: number, idealNs: number): number {
   return Math.max(1, fctNs / idealNs);
 }
 
-/** Bytes of each link direction, to take differences over a run. */
-export interface LinkSnapshot {
-  ab: number[];
-  ba: number[];
-}
-
-export function snapshotLinks(fabric: Fabric): LinkSnapshot {
-  return { ab: fabric.links.map((l) => l.ab.stats.bytes), ba: fabric.links.map((l) => l.ba.stats.bytes) };
-}
+/**
+ * Link counters come from the run's link reports (ctx.linkReports(): topology link order, as
+ * fabric.links), read before and after; static facts (rate, tier, down) from fabric.links. In a
+ * multi-process run only the leader's reports cover every link (a host node reads its own ports
+ * and sees zeros elsewhere): these never throw on either, and the leader's figures are the ones
+ * reported.
+ */
+const bytesOf = (r: LinkReport | undefined, dir: 'ab' | 'ba'): number => r?.bytes[dir] ?? 0;
 
 export interface LinkLoad {
   a: string;
@@ -137,10 +136,10 @@ export interface LinkLoad {
   down?: true;
 }
 
-export function linkLoads(fabric: Fabric, before: LinkSnapshot, durationNs: number): LinkLoad[] {
+export function linkLoads(fabric: Fabric, before: readonly LinkReport[], after: readonly LinkReport[], durationNs: number): LinkLoad[] {
   return fabric.links.map((l, i) => {
-    const ab = l.ab.stats.bytes - before.ab[i]!;
-    const ba = l.ba.stats.bytes - before.ba[i]!;
+    const ab = bytesOf(after[i], 'ab') - bytesOf(before[i], 'ab');
+    const ba = bytesOf(after[i], 'ba') - bytesOf(before[i], 'ba');
     const util = (bytes: number): number | null =>
       l.down || l.config.rateGbps === 0 || durationNs <= 0 ? null : round((bytes * 8) / (l.config.rateGbps * durationNs), 4);
     return {
@@ -148,19 +147,21 @@ export function linkLoads(fabric: Fabric, before: LinkSnapshot, durationNs: numb
       b: l.spec.b,
       bytes: { ab, ba },
       utilization: { ab: util(ab), ba: util(ba) },
-      maxQueueBytes: { ab: l.ab.stats.maxQueueBytes, ba: l.ba.stats.maxQueueBytes },
+      maxQueueBytes: { ab: after[i]?.maxQueueBytes.ab ?? 0, ba: after[i]?.maxQueueBytes.ba ?? 0 },
       ...(l.down ? { down: true as const } : {}),
     };
   });
 }
 
 /** The deepest switch egress queue in the fabric (host NIC queues are the hosts' business). */
-export function maxSwitchQueueBytes(fabric: Fabric): number {
+export function maxSwitchQueueBytes(fabric: Fabric, reports: readonly LinkReport[]): number {
   let m = 0;
-  for (const l of fabric.links) {
-    if (nodeByName(fabric.topology, l.spec.a).role === 'switch') m = Math.max(m, l.ab.stats.maxQueueBytes);
-    if (nodeByName(fabric.topology, l.spec.b).role === 'switch') m = Math.max(m, l.ba.stats.maxQueueBytes);
-  }
+  fabric.links.forEach((l, i) => {
+    const r = reports[i];
+    if (r === undefined) return;
+    if (nodeByName(fabric.topology, l.spec.a).role === 'switch') m = Math.max(m, r.maxQueueBytes.ab);
+    if (nodeByName(fabric.topology, l.spec.b).role === 'switch') m = Math.max(m, r.maxQueueBytes.ba);
+  });
   return m;
 }
 
@@ -176,7 +177,7 @@ export interface LeafUplinks {
  * its uplinks that is up, and max/mean of them. Uplinks are links whose lower end (a) is the
  * switch and upper end a switch.
  */
-export function uplinkBytes(fabric: Fabric, before: LinkSnapshot): Record<string, LeafUplinks> {
+export function uplinkBytes(fabric: Fabric, before: readonly LinkReport[], after: readonly LinkReport[]): Record<string, LeafUplinks> {
   const topo = fabric.topology;
   const out: Record<string, LeafUplinks> = {};
   for (const s of topo.switches) {
@@ -184,7 +185,7 @@ export function uplinkBytes(fabric: Fabric, before: LinkSnapshot): Record<string
     if (!hasHosts) continue;
     const bytes: number[] = [];
     fabric.links.forEach((l, i) => {
-      if (l.spec.a === s && !l.down && nodeByName(topo, l.spec.b).role === 'switch') bytes.push(l.ab.stats.bytes - before.ab[i]!);
+      if (l.spec.a === s && !l.down && nodeByName(topo, l.spec.b).role === 'switch') bytes.push(bytesOf(after[i], 'ab') - bytesOf(before[i], 'ab'));
     });
     if (bytes.length === 0) continue;
     const mean = bytes.reduce((a, b) => a + b, 0) / bytes.length;

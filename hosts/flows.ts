@@ -4,8 +4,8 @@ import { FairNicQueue, type TxStream } from './nic-queue.js';
 import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
 import {
-  SIZE_BINS, binOf, bestIdealFctNs, hostPaths, linkLoads, maxSwitchQueueBytes, meanImbalance, slowdown, snapshotLinks,
-  summarize, uplinkBytes, type Hop, type Summary,
+  SIZE_BINS, binOf, bestIdealFctNs, hostPaths, linkLoads, maxSwitchQueueBytes, meanImbalance, slowdown, summarize,
+  uplinkBytes, type Hop, type Summary,
 } from './flow-metrics.js';
 import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
 import type { HostStack } from '../src/run/host-stack.js';
@@ -200,7 +200,11 @@ interface RecvState {
 
 /** What a job learns as its flows progress (the job's own bookkeeping lives in runFlows). */
 interface JobEvents {
+  /** the receiver holds every frame of the flow */
   received(flow: number, atNs: number, r: RecvState): void;
+  /** the sender has every frame acknowledged (so the receiver holds them all) */
+  acked(flow: number, atNs: number): void;
+  /** the sender gave up */
   failed(flow: number): void;
 }
 
@@ -309,7 +313,17 @@ class FlowHost extends HostAgent {
     const s = this.senders.get(readU32(f, FLOW_OFF_FLOW));
     if (s === undefined) return; // a late ACK of a finished flow
     s.rs.onAck(readU32(f, OFF_SEQ), readU32(f, FLOW_OFF_VALUE), readF64(f, OFF_TIMESTAMP));
-    if (s.rs.inFlight === 0 && s.rs.queued === 0 && this.senders.get(s.plan.id) === s) this.finishSender(s);
+    if (s.rs.inFlight === 0 && s.rs.queued === 0 && this.senders.get(s.plan.id) === s) {
+      this.finishSender(s);
+      this.events.acked(s.plan.id, this.now);
+    }
+  }
+
+  /** retransmissions so far, of finished flows and of those still sending */
+  retransmissionsSoFar(): number {
+    let n = this.retransmissions;
+    for (const s of this.senders.values()) n += s.rs.retransmissions;
+    return n;
   }
 
   private onData(f: Uint8Array): void {
@@ -430,51 +444,161 @@ export interface FlowsResult extends GenericResult {
   correct: boolean;
 }
 
+/**
+ * What one process's copy of a flows job made of its flows, gathered from every copy. Per flow
+ * (ids ascending): `full` when both ends are local (FCT from the receiver, as in one process),
+ * `sent` for a local sender whose receiver lives elsewhere, `recv` for the converse.
+ */
+interface FlowTally {
+  /** from the barrier that started the flows to this copy's part being done, this copy's clock */
+  elapsedNs: number;
+  /** [flow, status (1 received, 2 failed), FCT ns (-1 unknown), bytes received] */
+  full: number[][];
+  /** [flow, status (1 every frame acknowledged, 2 the sender gave up), FCT ns at the sender (-1 unknown)] */
+  sent: number[][];
+  /** [flow, bytes received, 1 if the receiver holds every frame] */
+  recv: number[][];
+  reordered: number;
+  retransmissions: number;
+  corrupt: number;
+}
+
+/**
+ * A flows job, written to run as one copy per process (`ina up`: the coordinator and one host
+ * per node; `ina run`: one copy with every host). Each copy starts agents on its own hosts only.
+ *
+ * A flow's FCT is measured on one clock. When its sender and receiver share a process it runs
+ * from the flow's arrival at the sender to its receiver holding every byte (the definition of
+ * the literature, and all of `ina run`); across processes it runs to the sender having every byte
+ * acknowledged, which adds the last ACK's trip. A copy is done when every flow it sends has
+ * completed (a shared-process flow: received or given up; a flow to another process: every
+ * frame acknowledged, which implies the receiver holds them, or given up). Agents keep answering
+ * until every copy has handed in its tally.
+ */
 export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<FlowsResult> {
   const hosts = ctx.hosts;
   const plans = planFlows(spec, hostRates(ctx), ctx.rng.fork('flows'));
-  const job = allocateJob(ctx.fabric);
+  // job ids come from the leader, so every process's copy of concurrent jobs agrees on them
+  const job = await ctx.cluster.atLeader('flows: job id', () => allocateJob(ctx.fabric));
   const policy = flowPolicy(ctx);
   const n = plans.length;
+  const local = hosts.map((h) => ctx.cluster.isLocal(h.name));
+  const sendsHere = (p: FlowPlan): boolean => local[p.src]!;
+  const bothHere = (p: FlowPlan): boolean => local[p.src]! && local[p.dst]!;
+  // this copy's bookkeeping, by flow id
   const fctNs = new Float64Array(n).fill(-1);
   const receivedBytes = new Float64Array(n);
-  const status = new Uint8Array(n); // 0 running, 1 received, 2 failed
+  const status = new Uint8Array(n); // shared-process flows: 0 running, 1 received, 2 failed
+  const sendStatus = new Uint8Array(n); // cross-process flows sent here: 0 running, 1 acknowledged, 2 failed
+  const recvDone = new Uint8Array(n); // cross-process flows received here
+  const waited = plans.filter(sendsHere).length;
   let settled = 0;
   const done = new Deferred<void>(`flows (${spec.count} flows)`);
   let t0 = 0;
+  const settle = (): void => {
+    settled++;
+    ctx.progress(settled / waited);
+    if (settled === waited) done.resolve();
+  };
   const events: JobEvents = {
     received(flow, at, r) {
-      if (flow >= n || status[flow] === 1) return;
-      if (status[flow] === 0) settled++;
+      if (flow >= n) return;
+      if (!bothHere(plans[flow]!)) {
+        receivedBytes[flow] = r.bytes;
+        recvDone[flow] = 1;
+        return;
+      }
+      if (status[flow] === 1) return;
+      const first = status[flow] === 0;
       status[flow] = 1;
       fctNs[flow] = at - (t0 + plans[flow]!.startNs);
       receivedBytes[flow] = r.bytes;
-      ctx.progress(settled / n);
-      if (settled === n) done.resolve();
+      if (first) settle();
+      else ctx.progress(settled / waited);
+    },
+    acked(flow, at) {
+      if (flow >= n || bothHere(plans[flow]!) || sendStatus[flow] !== 0) return;
+      sendStatus[flow] = 1;
+      fctNs[flow] = at - (t0 + plans[flow]!.startNs);
+      settle();
     },
     failed(flow) {
-      if (flow >= n || status[flow] !== 0) return;
-      status[flow] = 2;
-      settled++;
-      ctx.progress(settled / n);
-      if (settled === n) done.resolve();
+      if (flow >= n) return;
+      if (!bothHere(plans[flow]!)) {
+        if (sendStatus[flow] !== 0) return;
+        sendStatus[flow] = 2;
+      } else {
+        if (status[flow] !== 0) return;
+        status[flow] = 2;
+      }
+      settle();
     },
   };
-  const agents = hosts.map((h) => new FlowHost(h, job, policy, events));
-  const before = snapshotLinks(ctx.fabric);
-  agents.forEach((a) => a.attach());
-  t0 = ctx.clock.now();
+  const agents = hosts.flatMap((h, i) => (local[i] ? [new FlowHost(h, job, policy, events)] : []));
+  const agentOf = new Map(agents.map((a) => [a.host, a]));
+  const before = await ctx.linkReports();
+  let tallies: FlowTally[];
   try {
+    agents.forEach((a) => a.attach());
+    // no frame reaches a host before its agent is bound
+    await ctx.cluster.allGather('flows: every host listening', null);
+    t0 = ctx.clock.now();
     for (const p of plans) {
-      const a = agents[p.src]!;
+      if (!sendsHere(p)) continue;
+      const a = agentOf.get(hosts[p.src]!)!;
       a.after(p.startNs, () => a.startFlow(p, hosts[p.dst]!.address));
     }
-    if (n === 0) done.resolve();
+    if (waited === 0) done.resolve();
     await ctx.driver.wait(done);
+    const elapsedNs = ctx.clock.now() - t0;
+    // Once every copy's senders are done, every acknowledged flow is recorded at its receiver
+    // (a receiver records a flow before it acknowledges the last frame): receivers tally after.
+    await ctx.cluster.allGather('flows: every sender done', null);
+    const mine: FlowTally = { elapsedNs, full: [], sent: [], recv: [], reordered: 0, retransmissions: 0, corrupt: 0 };
+    plans.forEach((p, i) => {
+      if (bothHere(p)) {
+        if (status[i] !== 0) mine.full.push([i, status[i]!, fctNs[i]!, receivedBytes[i]!]);
+      } else if (local[p.src]) mine.sent.push([i, sendStatus[i]!, sendStatus[i] === 1 ? fctNs[i]! : -1]);
+      else if (local[p.dst]) mine.recv.push([i, receivedBytes[i]!, recvDone[i]!]);
+    });
+    for (const a of agents) {
+      mine.reordered += a.reordered;
+      mine.retransmissions += a.retransmissionsSoFar();
+      mine.corrupt += a.corrupt + a.malformed;
+    }
+    // agents keep answering (ACKs, retransmissions) until every copy has its tally
+    tallies = await ctx.cluster.allGather('flows: results', agents.length > 0 ? mine : null);
   } finally {
     agents.forEach((a) => a.detach());
   }
-  const durationNs = ctx.clock.now() - t0;
+  const after = await ctx.linkReports();
+  // the run took as long as its slowest copy saw it take
+  const durationNs = tallies.reduce((m, t) => Math.max(m, t.elapsedNs), 0);
+
+  // Every copy's records, merged by flow id (the same in every copy, whatever the order).
+  const fct = new Float64Array(n).fill(-1);
+  const bytes = new Float64Array(n);
+  const merged = new Uint8Array(n); // 0 running, 1 received, 2 failed
+  const sent = new Map<number, number[]>();
+  const recv = new Map<number, number[]>();
+  for (const t of tallies) {
+    for (const [i, st, f, b] of t.full) {
+      merged[i!] = st!;
+      fct[i!] = f!;
+      bytes[i!] = b!;
+    }
+    for (const r of t.sent) sent.set(r[0]!, r);
+    for (const r of t.recv) recv.set(r[0]!, r);
+  }
+  for (const [i, st, f] of sent.values()) {
+    const r = recv.get(i!);
+    bytes[i!] = r?.[1] ?? 0;
+    // acknowledged means received; a flow its sender gave up on has no FCT on one clock
+    if (st === 1) {
+      merged[i!] = 1;
+      fct[i!] = f!;
+    } else if (st === 2) merged[i!] = 2;
+  }
 
   // Slowdowns against the ideal FCT on the idle fabric's best path.
   const paths = new Map<string, Hop[][]>();
@@ -482,20 +606,20 @@ export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<F
   const fctUs: number[] = [];
   const byBin = new Map<string, number[]>(SIZE_BINS.map((b) => [b.name, []]));
   plans.forEach((p, i) => {
-    if (status[i] !== 1) return;
+    if (merged[i] !== 1) return;
     const key = `${p.src}>${p.dst}`;
     let ps = paths.get(key);
     if (ps === undefined) paths.set(key, (ps = hostPaths(ctx.fabric, hosts[p.src]!.name, hosts[p.dst]!.name)));
-    const s = slowdown(fctNs[i]!, bestIdealFctNs(p.size, ps));
+    const s = slowdown(fct[i]!, bestIdealFctNs(p.size, ps));
     slow.push(s);
-    fctUs.push(fctNs[i]! / 1000);
+    fctUs.push(fct[i]! / 1000);
     byBin.get(binOf(p.drawn))!.push(s);
   });
   const completed = slow.length;
-  const failed = plans.filter((_, i) => status[i] === 2).length;
-  const corrupt = agents.reduce((s, a) => s + a.corrupt + a.malformed, 0);
-  const intactBytes = plans.every((p, i) => status[i] === 1 && receivedBytes[i] === p.size);
-  const uplinks = uplinkBytes(ctx.fabric, before);
+  const failed = plans.filter((_, i) => merged[i] === 2).length;
+  const corrupt = tallies.reduce((s, t) => s + t.corrupt, 0);
+  const intactBytes = plans.every((p, i) => merged[i] === 1 && bytes[i] === p.size);
+  const uplinks = uplinkBytes(ctx.fabric, before, after);
   const slowdownByBin: Record<string, BinResult> = {};
   for (const [name, xs] of byBin) slowdownByBin[name] = { flows: xs.length, ...summarize(xs) };
   return {
@@ -512,20 +636,21 @@ export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<F
     fctSlowdown: summarize(slow),
     fctUs: summarize(fctUs),
     slowdownByBin,
-    reorderedPackets: agents.reduce((s, a) => s + a.reordered, 0),
-    retransmissions: agents.reduce((s, a) => s + a.retransmissions, 0),
+    reorderedPackets: tallies.reduce((s, t) => s + t.reordered, 0),
+    retransmissions: tallies.reduce((s, t) => s + t.retransmissions, 0),
     corruptFrames: corrupt,
     uplinkImbalance: meanImbalance(uplinks),
     uplinks,
-    maxQueueBytes: maxSwitchQueueBytes(ctx.fabric),
+    maxQueueBytes: maxSwitchQueueBytes(ctx.fabric, after),
     timeSec: round(durationNs / 1e9, 9),
-    linkLoad: linkLoads(ctx.fabric, before, durationNs),
+    linkLoad: linkLoads(ctx.fabric, before, after, durationNs),
     correct: completed === n && corrupt === 0 && intactBytes,
   };
 }
 
 const flows: WorkloadModule<FlowsSpec> = {
   kind: 'flows',
+  distributed: true,
   async run(ctx, spec) {
     return [await runFlows(ctx, spec)];
   },

@@ -158,12 +158,22 @@ describe('ina up --mode process', () => {
     expect(nodeProcesses(LONG)).toEqual([]);
   }, 60_000);
 
-  it('a scenario with a workload that cannot run across processes is refused with exit 2, naming it', async () => {
-    const f = files.write('flows.yaml', 'name: f\ntopology: { kind: star, hosts: 2 }\nworkloads:\n  - kind: flows\n    count: 4\n');
-    const r = await ina(['up', f, '--mode', 'process']);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/workloads\.0 \(flows\) cannot run across processes/);
-  });
+  it('a workload comparing load-balancing schemes gets a fresh fabric per scheme on every node', async () => {
+    const f = files.write(
+      'schemes.yaml',
+      'name: schemes\ntopology: { kind: leaf-spine, leaves: 2, spines: 2, hostsPerLeaf: 2 }\nworkloads:\n  - kind: moe\n    tokensPerRank: 48\n    hidden: 16\n    experts: 4\n    topK: 2\n    loadBalancing: [ecmp, drill]\n',
+    );
+    const json = `${files.dir}/schemes.json`;
+    const r = await ina(['up', f, '--mode', 'process', '--json', json], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readReport(json);
+    expect(rep.runs.map((x) => [x.workload, (x as { loadBalancing?: string }).loadBalancing, x.correct])).toEqual([
+      ['moe', 'ecmp', true],
+      ['moe', 'drill', true],
+    ]);
+    expect(nodeProcesses(f)).toEqual([]);
+  }, 150_000);
+
 });
 
 describe('ina up --mode attach', () => {
