@@ -16,6 +16,7 @@ import { runNode, NodeError } from './node.js';
 import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
 import { needsShaping } from './kernel-shaping.js';
+import { addressMapOf } from './address-map.js';
 import { variantOf, type Addressing } from './link-addresses.js';
 
 /** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
@@ -39,11 +40,12 @@ function parseAddress(v: string): ControlAddress {
   }
 }
 
-function parseAddressing(v: string): Addressing {
+function parseAddressing(v: string): Addressing | { kind: 'map-file'; file: string } {
   if (v === 'links') return { kind: 'links' };
+  if (v.startsWith('map:') && v.length > 4) return { kind: 'map-file', file: v.slice(4) };
   const m = /^loopback:(\d+)$/.exec(v);
   if (m && Number(m[1]) > 0 && Number(m[1]) < 65536) return { kind: 'loopback', basePort: Number(m[1]) };
-  throw new InvalidArgumentError('expected links or loopback:BASEPORT');
+  throw new InvalidArgumentError('expected links, loopback:BASEPORT or map:FILE');
 }
 
 function parseChoice<T extends string>(choices: readonly T[]): (v: string) => T {
@@ -68,10 +70,10 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .requiredOption('--scenario <file>', 'scenario YAML file (the same file every node and the coordinator read)')
     .requiredOption('--node <name>', 'the node to run (s0, leaf1, h3, ...)')
     .requiredOption('--control <addr>', "the coordinator's control channel: unix:/path or tcp:host:port", parseAddress)
-    .option('--addressing <plan>', 'where link ends live: links (one subnet per link) or loopback:BASEPORT', parseAddressing, { kind: 'links' } as Addressing)
+    .option('--addressing <plan>', 'where link ends live: links (one subnet per link), loopback:BASEPORT, or map:FILE (node:port -> host:port, see ina addresses)', parseAddressing, { kind: 'links' } as Addressing)
     .option('--shaping <how>', 'software (the emulator shapes links) or kernel (tc on this node\'s interfaces)', parseChoice(['software', 'kernel'] as const), 'software')
     .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
-    .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing; shaping: 'software' | 'kernel'; readyFile?: string }) => {
+    .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing | { kind: 'map-file'; file: string }; shaping: 'software' | 'kernel'; readyFile?: string }) => {
       try {
         await runNode({ scenarioFile: o.scenario, node: o.node, control: o.control, addressing: o.addressing, shaping: o.shaping, readyFile: o.readyFile });
       } catch (e) {
@@ -160,6 +162,19 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
         process.removeListener('unhandledRejection', onCrash);
         if (dir) rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+  program
+    .command('addresses')
+    .description('print where every link end of a scenario lives under an addressing plan, as an address map to edit (for ina node --addressing map:FILE)')
+    .argument('<file>', 'scenario YAML file')
+    .option('--addressing <plan>', 'links or loopback:BASEPORT', parseAddressing, { kind: 'links' } as Addressing)
+    .action((file: string, o: { addressing: Addressing | { kind: 'map-file' } }) => {
+      if (o.addressing.kind === 'map-file') throw new UsageError('ina addresses prints a map for a plan (links or loopback:BASEPORT); a map file is already one');
+      const topology = buildTopology(loadScenario(file).topology);
+      const map = addressMapOf(topology, o.addressing);
+      process.stdout.write(`# ${file}: link end (node:port) -> host:port; ports of a compared scheme's fabric are 2 x ${topology.links.length} x n higher\n`);
+      for (const [k, v] of Object.entries(map)) process.stdout.write(`${k}: "${v}"\n`);
     });
 
   program

@@ -47,7 +47,8 @@ export class NodeFailure extends Error {
 export interface Deployment {
   readonly kind: NodeLauncher['kind'];
   readonly nodes: number;
-  readonly shaping: 'software' | 'kernel';
+  /** software, kernel, or what the nodes reported when they differed */
+  readonly shaping: string;
 }
 
 /**
@@ -68,6 +69,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
 
   const channels = new Map<string, ControlChannel>();
   const ready = new Set<string>();
+  const shapings = new Set<string>();
   const finished = new Set<string>();
   let stopping = false;
   let failWith!: (e: NodeFailure) => void;
@@ -146,6 +148,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     switch (m.t) {
       case 'ready':
         ready.add(node);
+        shapings.add(m.shaping);
         notify();
         return;
       case 'finished':
@@ -259,7 +262,8 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     const counters = await readCounters();
     const report = {
       ...makeReport(scenario, 'udp', seed, topology, runs, counters.links, counters.switches),
-      deployment: { kind: o.launcher.kind, nodes: nodes.length, shaping: o.launcher.shaping },
+      // how the links were shaped, as the nodes did it (a kernel without netem does less)
+      deployment: { kind: o.launcher.kind, nodes: nodes.length, shaping: [...shapings].sort().join('; ') },
     };
     o.onReport?.(report);
     return report;

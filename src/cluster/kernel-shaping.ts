@@ -12,6 +12,8 @@ import type { LinkConfig } from '../net/link-shaper.js';
  * it delays, so a reordering link without delay gets REORDER_DELAY_US; ECN marking is not done.
  */
 export const REORDER_DELAY_US = 50;
+/** How a node's links are shaped when its kernel has no netem (see shapeInterface). */
+export const KERNEL_WITHOUT_NETEM = 'kernel rate (tbf); delay, jitter, loss, reordering, duplication in software (no netem in this kernel)';
 /** bytes of one jumbo frame: the bucket must hold at least one */
 const MIN_BURST_BYTES = 9216;
 
@@ -23,10 +25,20 @@ function pct(x: number): string {
   return `${+(x * 100).toPrecision(6)}%`;
 }
 
-/** The tc commands (argument lists, without `tc`) that shape egress of `dev` like `c`. */
-export function tcCommands(dev: string, c: LinkConfig): string[][] {
+/** Whether a link asks for more than a rate: what only netem does in the kernel. */
+export function needsNetem(c: LinkConfig): boolean {
+  return c.delayUs > 0 || c.jitterUs > 0 || c.lossRate > 0 || c.reorderRate > 0 || c.duplicateRate > 0;
+}
+
+/**
+ * The tc commands (argument lists, without `tc`) that shape egress of `dev` like `c`; with
+ * `netem` false only the rate (for kernels built without netem: the rest is left to software).
+ */
+export function tcCommands(dev: string, c: LinkConfig, netemToo = true): string[][] {
   if (!needsShaping(c)) return [];
   const netem: string[] = [];
+  if (!netemToo) c = { ...c, delayUs: 0, jitterUs: 0, lossRate: 0, reorderRate: 0, duplicateRate: 0 };
+  if (!needsShaping(c)) return [];
   const delay = c.delayUs > 0 ? c.delayUs : c.reorderRate > 0 || c.jitterUs > 0 ? REORDER_DELAY_US : 0;
   if (delay > 0) {
     netem.push('delay', `${delay}us`);
@@ -68,17 +80,31 @@ export async function waitForAddresses(ips: readonly string[], timeoutMs: number
   }
 }
 
-/** Shapes egress of the interfaces carrying `ip` like `config`; throws with tc's message. */
-export function shapeInterface(ip: string, config: LinkConfig): string {
+function tc(dev: string, ip: string, args: readonly string[]): void {
+  try {
+    execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
+    throw new Error(`kernel shaping of ${dev} (${ip}): tc ${args.join(' ')}: ${err}`);
+  }
+}
+
+/**
+ * Shapes egress of the interface carrying `ip` like `config`. Some kernels are built without
+ * netem (CONFIG_NET_SCH_NETEM unset, as on the Firecracker VMs this project is tested on):
+ * then only the rate is the kernel's and the result says `netem: false`, so the caller
+ * emulates delay, jitter, loss, reordering and duplication in software. Any other tc
+ * failure throws with tc's message.
+ */
+export function shapeInterface(ip: string, config: LinkConfig): { dev: string; netem: boolean } {
   const dev = interfaceWithAddress(ip);
   if (dev === null) throw new Error(`kernel shaping: no interface carries ${ip}`);
-  for (const args of tcCommands(dev, config)) {
-    try {
-      execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      const err = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
-      throw new Error(`kernel shaping of ${dev} (${ip}): tc ${args.join(' ')}: ${err}`);
-    }
+  try {
+    for (const args of tcCommands(dev, config)) tc(dev, ip, args);
+    return { dev, netem: true };
+  } catch (e) {
+    if (!needsNetem(config) || !/qdisc kind is unknown|Unknown qdisc "netem"/i.test((e as Error).message)) throw e;
   }
-  return dev;
+  for (const args of tcCommands(dev, config, false)) tc(dev, ip, args);
+  return { dev, netem: false };
 }

@@ -16,7 +16,11 @@ const LINK_BASE = (10 << 24) | (100 << 16); // 10.100.0.0
 const LINK_BLOCK = 8;
 export const MAX_LINKS = (1 << 16) / LINK_BLOCK;
 
-export type Addressing = { kind: 'loopback'; basePort: number } | { kind: 'links' };
+export type Addressing =
+  | { kind: 'loopback'; basePort: number }
+  | { kind: 'links' }
+  /** every link end where an address map file puts it (see address-map.ts): [link][0 = a, 1 = b] */
+  | { kind: 'map'; file: string; byLink: ReadonlyArray<readonly [UdpAddress, UdpAddress]> };
 
 export interface LinkSubnet {
   /** CIDR, e.g. 10.100.0.8/29 */
@@ -60,6 +64,12 @@ export function variantOf(index: number, i: number): number {
 /** The UDP address of one side of link `index` ('a' or 'b', as the topology names them). */
 export function endpointAddress(addressing: Addressing, index: number, side: 'a' | 'b', variant = 0, links = 0): UdpAddress {
   if (addressing.kind === 'loopback') return { host: '127.0.0.1', port: addressing.basePort + 2 * links * variant + 2 * index + (side === 'a' ? 0 : 1) };
+  if (addressing.kind === 'map') {
+    const at = addressing.byLink[index]?.[side === 'a' ? 0 : 1];
+    if (!at) throw new Error(`address map ${addressing.file}: no address for side ${side} of link ${index}`);
+    // a scheme's fabric takes the port 2·links·variant above the mapped one, as on loopback
+    return { host: at.host, port: at.port + 2 * links * variant };
+  }
   const s = linkSubnet(index);
   return { host: side === 'a' ? s.a : s.b, port: DATA_PORT + variant };
 }

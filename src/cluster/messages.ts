@@ -19,7 +19,8 @@ export interface WireError {
 /** From a node to the coordinator. */
 export type NodeMessage =
   | { t: 'hello'; node: string; pid: number }
-  | { t: 'ready'; node: string }
+  /** `shaping` says how this node's links are shaped (software, kernel, or kernel + software) */
+  | { t: 'ready'; node: string; shaping: string }
   | { t: 'gather'; key: string; label: string; value: unknown }
   | { t: 'led'; key: string; value?: unknown; error?: WireError }
   | { t: 'abort'; scope: string; message: string }

@@ -9,14 +9,16 @@ import { connectControl, type ControlAddress, type ControlChannel } from './cont
 import { Collectives } from './collectives.js';
 import { localLinkSides } from './fabric-counters.js';
 import { endpointAddress, linksOf, type Addressing } from './link-addresses.js';
-import { needsShaping, shapeInterface, waitForAddresses } from './kernel-shaping.js';
+import { AddressMapError, loadAddressMap } from './address-map.js';
+import { KERNEL_WITHOUT_NETEM, needsShaping, shapeInterface, waitForAddresses } from './kernel-shaping.js';
 import type { CoordinatorMessage } from './messages.js';
 
 export interface NodeOptions {
   readonly scenarioFile: string;
   readonly node: string;
   readonly control: ControlAddress;
-  readonly addressing: Addressing;
+  /** a plan, or an address map file (read once the topology is known) */
+  readonly addressing: Addressing | { kind: 'map-file'; file: string };
   readonly shaping: 'software' | 'kernel';
   /** written once the node's ports are bound and the coordinator knows it (a healthcheck) */
   readonly readyFile?: string;
@@ -50,11 +52,19 @@ export async function runNode(o: NodeOptions): Promise<void> {
   const topology = buildTopology(scenario.topology);
   const me = findNode(topology, o.node);
   if (!me) throw usageError(`no node "${o.node}" in scenario ${scenario.name} (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`);
-  if (o.shaping === 'kernel' && o.addressing.kind === 'loopback') throw usageError('kernel shaping needs links addressing (one interface per link)');
+  let addressing: Addressing;
+  try {
+    addressing = o.addressing.kind === 'map-file' ? loadAddressMap(o.addressing.file, topology) : o.addressing;
+  } catch (e) {
+    if (e instanceof AddressMapError) throw usageError(e.message);
+    throw e;
+  }
+  if (o.shaping === 'kernel' && addressing.kind === 'loopback') throw usageError('kernel shaping needs links addressing (one interface per link)');
 
   /** this node's part of fabric `variant` (0: the scenario's; others: one per compared scheme) */
   const buildFor = (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> =>
-    buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing: o.addressing, shaping: o.shaping, variant });
+    buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing, shaping: o.shaping, impairmentsInSoftware, variant });
+  let impairmentsInSoftware = false;
   let seed = 0;
   const channel = await connectControl(o.control, o.connectTimeoutMs ?? 60_000);
   let fabric: Fabric | null = null;
@@ -89,14 +99,15 @@ export async function runNode(o: NodeOptions): Promise<void> {
 
   try {
     const mine = linksOf(topology, o.node);
-    if (o.addressing.kind === 'links') {
-      await waitForAddresses(mine.map((l) => endpointAddress(o.addressing, l.index, l.side).host), o.connectTimeoutMs ?? 60_000);
-    }
+    // Link addresses may appear after the process starts (containerlab's exec, a DHCP lease):
+    // wait for this node's own, except loopback and wildcard ones, which are always there.
+    const own = mine.map((l) => endpointAddress(addressing, l.index, l.side).host).filter((h) => !/^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(h));
+    if (own.length > 0) await waitForAddresses(own, o.connectTimeoutMs ?? 60_000);
     if (o.shaping === 'kernel') {
       for (const l of mine) {
         const link = topology.links[l.index]!;
         const cfg = linkConfigFor(scenario.links, link.a, link.b);
-        if (!linkIsDown(scenario.links, link.a, link.b) && needsShaping(cfg)) shapeInterface(endpointAddress(o.addressing, l.index, l.side).host, cfg);
+        if (!linkIsDown(scenario.links, link.a, link.b) && needsShaping(cfg) && !shapeInterface(endpointAddress(addressing, l.index, l.side).host, cfg).netem) impairmentsInSoftware = true;
       }
     }
     ({ fabric } = await buildFor(scenario.switches.loadBalancing, 0));
@@ -111,9 +122,10 @@ export async function runNode(o: NodeOptions): Promise<void> {
     return v;
   };
   const collectives = new Collectives({ isLeader: false, local: new Set(me.role === 'host' ? [o.node] : []), post: (m) => channel.send(m) });
-  channel.send({ t: 'ready', node: o.node });
+  const shaping = o.shaping === 'software' ? 'software' : impairmentsInSoftware ? KERNEL_WITHOUT_NETEM : 'kernel';
+  channel.send({ t: 'ready', node: o.node, shaping });
   if (o.readyFile) writeFileSync(o.readyFile, `${process.pid}\n`);
-  log(`ready (${me.role}, ${linksOf(topology, o.node).length} links)`);
+  log(`ready (${me.role}, ${linksOf(topology, o.node).length} links, shaping: ${shaping})`);
 
   let workloads: Promise<void> | null = null;
   try {

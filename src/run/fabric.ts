@@ -51,6 +51,11 @@ export interface FabricPlacement {
   /** kernel: tc shapes the links outside the process, so the ports here only count */
   readonly shaping: 'software' | 'kernel';
   /**
+   * with kernel shaping on a kernel without netem: the kernel does only the rate, the ports
+   * here do delay, jitter, loss, reordering and duplication
+   */
+  readonly impairmentsInSoftware?: boolean;
+  /**
    * every switch is built, its ports detached: the copies through which a coordinator's
    * controllers compute and validate control-plane writes before sending them to the nodes
    */
@@ -192,7 +197,13 @@ export class Fabric {
       const config = linkConfigFor(this.spec.links, l.a, l.b);
       if (config.lossRate > 0) this.lossy = true;
       const [pa, pb] = await this.linkPorts(l, index);
-      const shaping = this.spec.placement?.shaping === 'kernel' ? UNSHAPED : config;
+      const p = this.spec.placement;
+      const shaping =
+        p?.shaping !== 'kernel'
+          ? config
+          : p.impairmentsInSoftware
+            ? { ...UNSHAPED, delayUs: config.delayUs, jitterUs: config.jitterUs, lossRate: config.lossRate, reorderRate: config.reorderRate, duplicateRate: config.duplicateRate }
+            : UNSHAPED;
       const ab = new ShapedPort(pa, clock, shaping, linkRng.fork(`${l.a}->${l.b}`));
       const ba = new ShapedPort(pb, clock, shaping, linkRng.fork(`${l.b}->${l.a}`));
       const down = linkIsDown(this.spec.links, l.a, l.b);

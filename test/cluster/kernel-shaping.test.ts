@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { needsShaping, REORDER_DELAY_US, tcCommands } from '../../src/cluster/kernel-shaping.js';
+import { needsNetem, needsShaping, REORDER_DELAY_US, tcCommands } from '../../src/cluster/kernel-shaping.js';
 import { DEFAULT_LINK, linkConfig, type LinkConfig } from '../../src/net/link-shaper.js';
 
 const MIN_BURST = 9216;
@@ -178,5 +178,18 @@ describe('tcCommands: values tc would reject', () => {
     expect(arg('rate')).toBe('1bit');
     expect(Number.isInteger(Number(arg('limit')))).toBe(true);
     expect(Number(arg('limit'))).toBeLessThan(2 ** 31);
+  });
+});
+
+describe('tcCommands without netem (a kernel built without it)', () => {
+  it('keeps only the rate: a tbf for a rated link, nothing for a link that only delays or loses', () => {
+    const c: LinkConfig = { ...DEFAULT_LINK, rateGbps: 2, delayUs: 100, lossRate: 0.01, reorderRate: 0.1 };
+    const cmds = tcCommands('p1', c, false);
+    expect(cmds).toHaveLength(1);
+    expect(cmds[0]!.slice(0, 8)).toEqual(['qdisc', 'replace', 'dev', 'p1', 'root', 'handle', '1:', 'tbf']);
+    expect(cmds.flat()).not.toContain('netem');
+    expect(tcCommands('p1', { ...DEFAULT_LINK, delayUs: 100, lossRate: 0.01 }, false)).toEqual([]);
+    expect(needsNetem({ ...DEFAULT_LINK, rateGbps: 1 })).toBe(false);
+    expect(needsNetem({ ...DEFAULT_LINK, duplicateRate: 0.01 })).toBe(true);
   });
 });

@@ -216,6 +216,24 @@ describe('ina up --mode netns', () => {
     expect(inaNamespaces()).toEqual([]);
   }, 360_000);
 
+  it.runIf(isRoot)('shaped links are shaped by the kernel (tc on each node\'s interfaces; what netem would do falls back to software where the kernel has none)', async () => {
+    const f = files.write(
+      'shaped.yaml',
+      'name: shaped\ntopology: { kind: star, hosts: 3 }\nlinks: { rateGbps: 0.2, delayUs: 300, lossRate: 0.01 }\nworkloads:\n  - kind: pingall\n    count: 3\n  - kind: allreduce\n    algorithms: [ring]\n    bytes: 256KiB\n    dtype: int32\n    iterations: 2\n',
+    );
+    const json = `${files.dir}/shaped.json`;
+    const r = await ina(['up', f, '--mode', 'netns', '--json', json], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readReport(json) as Report & { deployment: { shaping: string } };
+    expect(rep.deployment.shaping).toMatch(/^kernel/);
+    for (const run of rep.runs) expect(run.correct).toBe(true);
+    const ring = rep.runs[1] as unknown as { timeSec: number };
+    // 2(N-1)/N · 256 KiB through a 0.2 Gbit/s bucket takes at least ~14 ms: the kernel's rate holds
+    expect(ring.timeSec).toBeGreaterThan(((2 * 2) / 3) * 262144 * 8 / 0.2e9);
+    // a run with the kernel's qdiscs leaves none behind: the namespaces (and their links) are gone
+    expect(inaNamespaces()).toEqual([]);
+  }, 150_000);
+
   it.runIf(isRoot)('a node killed mid-run: named, exit 1, no process or namespace left; ina down cleans up after a killed coordinator', async () => {
     const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
