@@ -94,7 +94,8 @@ export const createSharp: AlgorithmFactory = async (o) => {
         },
         onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => sharpHooks.onCallFailed?.(plan, fabric, iteration, error),
-        release: () => o.ctx.cluster.atLeader(`sharp job ${plan.jobId}: release tree`, () => void manager.releaseTree(plan)),
+        // Only the leader's controller holds the tree (see switchml-client.ts).
+        release: () => void (o.ctx.cluster.isLeader && manager.releaseTree(plan)),
         onRelease: () => sharpHooks.onRelease?.(plan, fabric),
         info: { root: plan.root, switches: plan.switches.map((s) => s.name), height: plan.height, window: plan.slotCount },
       },

@@ -67,7 +67,9 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
           `${host} on slot ${slot} (packet ${packet}) after ${retries} retransmissions`,
         onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),
-        release: () => o.ctx.cluster.atLeader(`switchml job ${plan.jobId}: release`, () => void manager.release(plan)),
+        // Only the leader's controller holds the job (and writes the switches); a release is not
+        // a collective step, so it happens even when another copy of the workload has failed.
+        release: () => void (o.ctx.cluster.isLeader && manager.release(plan)),
         onRelease: () => switchmlHooks.onRelease?.(plan, fabric),
         info: { aggregator: plan.aggregator, window: plan.slotCount },
       },

@@ -57,6 +57,7 @@ export class Collectives {
   private readonly waiting = new Map<string, Waiting>();
   private readonly early = new Map<string, Outcome>();
   private readonly aborted = new Map<string, string>();
+  private readonly abortListeners = new Map<string, Set<(message: string) => void>>();
 
   constructor(private readonly o: CollectivesOptions) {}
 
@@ -95,6 +96,17 @@ export class Collectives {
       abort: (e) => {
         if (!this.aborted.has(name)) o.post({ t: 'abort', scope: name, message: e.message });
       },
+      onAbort: (cb) => {
+        const m = this.aborted.get(name);
+        if (m !== undefined) {
+          cb(m);
+          return () => {};
+        }
+        let set = this.abortListeners.get(name);
+        if (!set) this.abortListeners.set(name, (set = new Set()));
+        set.add(cb);
+        return () => void set.delete(cb);
+      },
     };
   }
 
@@ -114,6 +126,8 @@ export class Collectives {
   abortScope(scope: string, message: string): void {
     if (this.aborted.has(scope)) return;
     this.aborted.set(scope, message);
+    for (const cb of this.abortListeners.get(scope) ?? []) cb(message);
+    this.abortListeners.delete(scope);
     for (const [key, w] of [...this.waiting]) {
       if (key.startsWith(`${scope}#`)) {
         this.waiting.delete(key);

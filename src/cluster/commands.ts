@@ -1,23 +1,23 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadScenario } from '../scenario/load.js';
 import { buildTopology } from '../topology/from-spec.js';
 import { loadWorkload } from '../run/registry.js';
-import { variantsOf } from '../run/runner.js';
+import { variantNumbers } from '../run/runner.js';
 
 import { linkConfigFor, linkIsDown } from '../run/fabric.js';
 import { renderReport } from '../report/table.js';
 import type { Report } from '../report/types.js';
-import { parseControlAddress, type ControlAddress } from './control-channel.js';
+import { connectControl, parseControlAddress, type ControlAddress } from './control-channel.js';
 import { runUp } from './coordinator.js';
 import { runNode, NodeError } from './node.js';
 import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
 import { needsShaping } from './kernel-shaping.js';
 import { addressMapOf } from './address-map.js';
-import { variantOf, type Addressing } from './link-addresses.js';
+import type { Addressing } from './link-addresses.js';
 
 /** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
 export interface CliHelpers {
@@ -28,6 +28,9 @@ export interface CliHelpers {
   readonly EXIT_WRONG: number;
   readonly EXIT_USAGE: number;
 }
+
+/** Where `ina up` keeps its control socket (one folder per run, in the temp folder). */
+const CONTROL_DIR_PREFIX = 'ina-up-';
 
 /** A bad command line or an environment that cannot run it: exit 2 with this message. */
 export class UsageError extends Error {}
@@ -99,23 +102,27 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       const topology = buildTopology(scenario.topology);
       const abs = resolve(file);
       if (o.mode === 'netns') checkNetnsAllowed();
-      const dir = o.mode === 'attach' ? null : mkdtempSync(join(tmpdir(), 'ina-up-'));
-      const listen = o.listen ?? (dir ? parseControlAddress(`unix:${join(dir, 'control.sock')}`) : parseControlAddress('tcp:0.0.0.0:7000'));
       const run = Math.random().toString(36).slice(2, 6);
       const shaped = topology.links.some((l) => !linkIsDown(scenario.links, l.a, l.b) && needsShaping(linkConfigFor(scenario.links, l.a, l.b)));
       const down = (i: number): boolean => linkIsDown(scenario.links, topology.links[i]!.a, topology.links[i]!.b);
-      // the fabrics a run builds besides the scenario's: one per scheme a workload compares
-      const maxVariant = Math.max(0, ...scenario.workloads.map((w, i) => {
-        const v = variantsOf(w as Record<string, unknown>, scenario.switches.loadBalancing);
-        return v === null ? 0 : variantOf(i, v.length - 1);
-      }));
       const launcher: NodeLauncher =
-        o.mode === 'process' ? await processLauncher(abs, topology, maxVariant, o.verbose) : o.mode === 'netns' ? netnsLauncher(abs, topology, run, shaped, down, o.verbose) : attachLauncher();
+        o.mode === 'process'
+          ? await processLauncher(abs, topology, variantNumbers(scenario).count, o.verbose)
+          : o.mode === 'netns'
+            ? netnsLauncher(abs, topology, run, shaped, down, o.verbose)
+            : attachLauncher();
+      // made after the launcher, which may refuse (no free ports), so nothing is left behind
+      const dir = o.mode === 'attach' ? null : mkdtempSync(join(tmpdir(), CONTROL_DIR_PREFIX));
+      const listen = o.listen ?? (dir ? parseControlAddress(`unix:${join(dir, 'control.sock')}`) : parseControlAddress('tcp:0.0.0.0:7000'));
+      const cleanup = (): void => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        else if (listen.kind === 'unix') rmSync(listen.path, { force: true });
+      };
       // Ctrl-C or a kill: stop the nodes and remove the namespaces before going.
       const onSignal = (sig: NodeJS.Signals): void => {
         process.stderr.write(`ina up: ${sig}, stopping the nodes\n`);
         void launcher.stop().finally(() => {
-          if (dir) rmSync(dir, { recursive: true, force: true });
+          cleanup();
           process.exit(130);
         });
       };
@@ -128,7 +135,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       process.stderr.on('error', ignore);
       const onCrash = (e: unknown): void => {
         launcher.stopNow();
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        cleanup();
         try {
           process.stderr.write(`ina up: ${e instanceof Error ? e.message : String(e)}\n`);
         } finally {
@@ -160,7 +167,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
         process.removeListener('SIGTERM', onSignal);
         process.removeListener('uncaughtException', onCrash);
         process.removeListener('unhandledRejection', onCrash);
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        cleanup();
       }
     });
 
@@ -180,7 +187,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
   program
     .command('down')
     .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind')
-    .action(() => {
+    .action(async () => {
       try {
         checkNetnsAllowed();
       } catch (e) {
@@ -188,6 +195,22 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
         throw e;
       }
       const removed = removeNamespaces(listNamespaces());
-      process.stderr.write(removed.length ? `ina down: removed ${removed.length} namespaces: ${removed.join(', ')}\n` : 'ina down: nothing to remove\n');
+      // and the control-socket folders of coordinators that were killed outright (a live
+      // coordinator still answers on its socket: its folder stays)
+      const dirs: string[] = [];
+      for (const d of readdirSync(tmpdir()).filter((x) => x.startsWith(CONTROL_DIR_PREFIX))) {
+        const sock = join(tmpdir(), d, 'control.sock');
+        if (!existsSync(sock)) continue; // not a coordinator's folder (or already clean)
+        const live = await connectControl({ kind: 'unix', path: sock }, 0).then(
+          (c) => (c.close(), true),
+          () => false,
+        );
+        if (!live) {
+          rmSync(join(tmpdir(), d), { recursive: true, force: true });
+          dirs.push(d);
+        }
+      }
+      process.stderr.write(removed.length ? `ina down: removed ${removed.length} namespaces: ${removed.join(', ')}\n` : 'ina down: no namespaces to remove\n');
+      if (dirs.length) process.stderr.write(`ina down: removed ${dirs.length} control-socket folders from ${tmpdir()}\n`);
     });
 }

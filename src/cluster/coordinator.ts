@@ -81,7 +81,10 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     failure = new NodeFailure(message);
     log(`failure: ${message}`);
     failWith(failure);
+    // waits for ready/finished nodes end now, with this failure, not at their timeouts
+    notify();
   };
+  // (declared before fail(), which wakes them)
   const changed: Array<() => void> = [];
   const notify = (): void => {
     for (const f of changed.splice(0)) f();
@@ -129,13 +132,21 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
   };
 
   let hub: Hub | null = null;
-  let pendingWrites: Array<Promise<NodeMessage>> = [];
+  /**
+   * Control-plane writes sent to nodes and not yet acknowledged. A flush waits for every one
+   * outstanding when it is called, whoever made it (concurrent workloads share the switches).
+   */
+  const pendingWrites = new Set<Promise<NodeMessage>>();
   const flushControl = async (): Promise<void> => {
-    const writes = pendingWrites;
-    pendingWrites = [];
-    for (const m of await Promise.all(writes)) {
+    for (const m of await Promise.all([...pendingWrites])) {
       if (m.t === 'applied' && m.error) throw new Error(`control-plane write on a node failed: ${m.error}`);
     }
+  };
+  const sendWrite = (sw: string, variant: number, updates: readonly Update[]): void => {
+    const p = request(sw, (id) => ({ t: 'write', id, fabric: variant, switch: sw, updates: [...updates] }));
+    pendingWrites.add(p);
+    const done = (): void => void pendingWrites.delete(p);
+    p.then(done, done);
   };
   const collectives = new Collectives({
     isLeader: true,
@@ -187,7 +198,10 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
       onMessage(name, m);
     });
     ch.onClose((reason) => {
-      if (name !== null && !stopping) fail(`node ${name}: control connection lost (${reason})`);
+      // A node that died closes its channel a moment before the launcher hears of its exit;
+      // give the exit (with its signal and last log lines) the chance to be the reason given.
+      const who = name;
+      if (who !== null && !stopping) setTimeout(() => fail(`node ${who}: control connection lost (${reason})`), 500).unref();
     });
   });
 
@@ -211,7 +225,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
         variant,
         onClose,
         controlMirror: (sw: string, updates: readonly Update[]) => {
-          pendingWrites.push(request(sw, (id) => ({ t: 'write', id, fabric: variant, switch: sw, updates: [...updates] })));
+          sendWrite(sw, variant, updates);
         },
       });
     ({ fabric } = await shadow(scenario.switches.loadBalancing, 0));

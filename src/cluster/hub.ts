@@ -6,7 +6,13 @@ export const COORDINATOR = 'coordinator';
 
 interface PendingGather {
   readonly label: string;
-  readonly since: number;
+  /**
+   * when the first host node got here: the coordinator (no hosts of its own) gets to every
+   * step at once, so its arrival says nothing about how long the step should take
+   */
+  since: number | null;
+  /** when anyone got here: a step no host reaches at all is given up after twice the timeout */
+  readonly created: number;
   readonly values: Map<string, unknown>;
 }
 
@@ -43,7 +49,8 @@ export class Hub {
         const scope = scopeOf(m.key);
         if (this.aborted.has(scope)) return;
         let g = this.gathers.get(m.key);
-        if (!g) this.gathers.set(m.key, (g = { label: m.label, since: Date.now(), values: new Map() }));
+        if (!g) this.gathers.set(m.key, (g = { label: m.label, since: null, created: Date.now(), values: new Map() }));
+        if (from !== COORDINATOR && g.since === null) g.since = Date.now();
         g.values.set(from, m.value);
         if (g.values.size === this.o.participants.length) {
           this.gathers.delete(m.key);
@@ -84,7 +91,8 @@ export class Hub {
   private checkStale(): void {
     const now = Date.now();
     for (const [key, g] of [...this.gathers]) {
-      if (now - g.since < this.o.stepTimeoutMs) continue;
+      const late = g.since !== null ? now - g.since >= this.o.stepTimeoutMs : now - g.created >= 2 * this.o.stepTimeoutMs;
+      if (!late) continue;
       const missing = this.o.participants.filter((p) => !g.values.has(p));
       this.abort(scopeOf(key), `step "${g.label}": ${missing.join(', ')} did not get there within ${this.o.stepTimeoutMs / 1000} s`);
     }

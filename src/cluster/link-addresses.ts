@@ -51,16 +51,10 @@ export function linkSubnet(index: number): LinkSubnet {
 
 /**
  * Fabrics built at once for one run (a workload comparing load-balancing schemes gets one per
- * scheme next to the scenario's) are told apart by UDP port: fabric `variant` (0 = the
- * scenario's) uses DATA_PORT + variant, or on loopback its own block of 2·links ports.
+ * scheme next to the scenario's; see variantNumbers in src/run/runner.ts) are told apart by UDP
+ * port: fabric `variant` (0 = the scenario's) uses DATA_PORT + variant, or on loopback (and in
+ * address maps) its own block of 2·links ports.
  */
-export const MAX_VARIANTS_PER_WORKLOAD = 16;
-
-/** The variant number of scheme `i` of workload `index` (never 0, the scenario's fabric). */
-export function variantOf(index: number, i: number): number {
-  return index * MAX_VARIANTS_PER_WORKLOAD + i + 1;
-}
-
 /** The UDP address of one side of link `index` ('a' or 'b', as the topology names them). */
 export function endpointAddress(addressing: Addressing, index: number, side: 'a' | 'b', variant = 0, links = 0): UdpAddress {
   if (addressing.kind === 'loopback') return { host: '127.0.0.1', port: addressing.basePort + 2 * links * variant + 2 * index + (side === 'a' ? 0 : 1) };

@@ -94,6 +94,8 @@ export async function runNode(o: NodeOptions): Promise<void> {
 
   channel.send({ t: 'hello', node: o.node, pid: process.pid });
   const config = await next();
+  // turned away (a name already taken, a node of another scenario): the coordinator says why
+  if (config.t === 'shutdown') throw usageError(`the coordinator turned this node away: ${config.reason ?? 'no reason given'}`);
   if (config.t !== 'config') fatal(`expected the coordinator's config, got ${config.t}`);
   seed = (config as { seed: number }).seed;
 

@@ -259,7 +259,11 @@ export class UdpEndpoint implements Port {
       return;
     }
     try {
-      h(msg);
+      // A plain Uint8Array view of the same bytes (no copy): a Buffer's slice() is a view, not
+      // a copy, and whoever receives a frame may copy it with slice() (multicast replicas, the
+      // shaper's duplicates) and rewrite each copy. With Buffers every replica of a result
+      // went out to the last group member once a shaped port held them.
+      h(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
     } catch (err) {
       this.handlerErrors++;
       this.record(err instanceof Error ? err : new Error(String(err)), 'handler');

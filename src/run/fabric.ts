@@ -65,7 +65,7 @@ export interface FabricPlacement {
    * succeeded on the shadow copy), to be sent on to the node that runs the switch
    */
   readonly controlMirror?: (switchName: string, updates: readonly Update[]) => void;
-  /** which of the run's fabrics this is (see variantOf); 0, the scenario's, by default */
+  /** which of the run's fabrics this is (see variantNumbers in runner.ts); 0, the scenario's, by default */
   readonly variant?: number;
   /** called once the fabric is closed (a coordinator tells the nodes to close theirs) */
   readonly onClose?: () => void;

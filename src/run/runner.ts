@@ -7,7 +7,6 @@ import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
 import type { HostStack } from './host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
-import { variantOf } from '../cluster/link-addresses.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -77,6 +76,24 @@ export interface ScopedCluster {
   readonly cluster: Cluster;
   /** this copy failed: the others' waits on this scope end with the same message */
   abort(error: Error): void;
+  /** calls `cb` if another copy fails this scope; returns a function that stops listening */
+  onAbort?(cb: (message: string) => void): () => void;
+}
+
+/**
+ * A driver whose waits also end when another process's copy of the workload fails: an agent
+ * here would otherwise wait (for peers that have stopped) until its own timeout.
+ */
+function abortable(driver: Driver, scope: ScopedCluster): Driver {
+  const onAbort = scope.onAbort;
+  if (!onAbort) return driver;
+  return {
+    clock: driver.clock,
+    wait: (d, timeoutNs) => {
+      const off = onAbort((message) => d.reject(new Error(message)));
+      return driver.wait(d, timeoutNs).finally(off);
+    },
+  };
 }
 
 /** What running a scenario's workloads needs: a fabric (all of it, or this process's part). */
@@ -87,7 +104,7 @@ export interface WorkloadEnv {
   readonly driver: Driver;
   /**
    * a fabric whose switches run `scheme`, for workloads comparing schemes; `variant` (see
-   * variantOf) names it the same way in every process of a multi-process run
+   * variantNumbers) names it the same way in every process of a multi-process run
    */
   readonly buildVariant?: (scheme: string, variant: number) => Promise<{ fabric: Fabric; driver: Driver }>;
   /** the collectives of one workload run, known by `scope` in every process */
@@ -102,8 +119,24 @@ export interface WorkloadEnv {
 const LOCAL_SCOPE: ScopedCluster = { cluster: LOCAL_CLUSTER, abort: () => {} };
 
 /** Runs every workload of the scenario, batch by batch, and returns their results in order. */
+/**
+ * The fabrics a scenario's run builds besides its own (numbered 1, 2, ... in workload order,
+ * one per scheme a workload compares), so that every process names them alike: `of(index, i)`
+ * is scheme i of workload `index`, `count` how many there are.
+ */
+export function variantNumbers(scenario: Pick<RunnableScenario, 'workloads' | 'switches'>): { of(index: number, i: number): number; count: number } {
+  const base: number[] = [];
+  let next = 1;
+  for (const w of scenario.workloads) {
+    base.push(next);
+    next += variantsOf(w, scenario.switches.loadBalancing)?.length ?? 0;
+  }
+  return { of: (index, i) => base[index]! + i, count: next - 1 };
+}
+
 export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv): Promise<RunResult[]> {
   const { mode, topology } = env;
+  const numbering = variantNumbers(scenario);
   const runs: RunResult[] = [];
   type Workload = RunnableScenario['workloads'][number];
   const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, scope: ScopedCluster, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
@@ -116,7 +149,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         // the same stream on every fabric built from this seed: variants see the same workload
         rng: f.rng.fork(`workload:${index}`),
         topology,
-        driver: d,
+        driver: abortable(d, scope),
         fabric: f,
         hosts: selectHosts(topology, f.hosts, w.workers ?? w.ranks),
         cluster: scope.cluster,
@@ -141,7 +174,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
           // (same seed) on each, one after another: a like-for-like comparison.
           const out: RunResult[] = [];
           for (const [i, scheme] of variants.entries()) {
-            const v = await env.buildVariant(scheme, variantOf(index, i));
+            const v = await env.buildVariant(scheme, numbering.of(index, i));
             try {
               const rs = await runOn(v.fabric, v.driver, scheme, { ...w, loadBalancing: [scheme] }, index, scope, label, (x) => (i + x) / variants.length);
               for (const r of rs) out.push('loadBalancing' in r ? r : { ...r, loadBalancing: scheme });

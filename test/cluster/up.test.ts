@@ -9,7 +9,7 @@ import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
 import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
 
-const files = scratch('up');
+const files = scratch('cluster-test');
 afterAll(() => files.cleanup());
 
 /** Whatever a failed test left running is killed, so the next test starts clean. */
@@ -66,7 +66,7 @@ workloads:
 `,
 );
 
-function readReport(path: string): Report & { deployment?: { kind: string; nodes: number } } {
+function readReport(path: string): Report & { deployment?: { kind: string; nodes: number; shaping: string } } {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
@@ -194,6 +194,23 @@ describe('ina up --mode attach', () => {
     expect(rep.runs.map((r) => r.correct)).toEqual([true, true, true]);
   }, 120_000);
 
+  it('a second node with a name already taken is turned away with the reason (exit 2); the run goes on', async () => {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const basePort = 40000 + Math.floor(Math.random() * 20000);
+    const f = files.write('twice.yaml', 'name: twice\ntopology: { kind: star, hosts: 2 }\nworkloads:\n  - kind: pingall\n');
+    const node = (n: string): ReturnType<typeof ina> => ina(['node', '--scenario', f, '--node', n, '--control', `tcp:127.0.0.1:${port}`, '--addressing', `loopback:${basePort}`], { timeoutMs: 60_000 });
+    const up = ina(['up', f, '--mode', 'attach', '--listen', `tcp:127.0.0.1:${port}`], { timeoutMs: 60_000 });
+    const first = node('h0');
+    await new Promise((r) => setTimeout(r, 2500));
+    const second = await node('h0');
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr).toMatch(/turned this node away: node h0 is already connected/);
+    const rest = [node('s0'), node('h1')];
+    const r = await up;
+    expect(r.code, r.stderr).toBe(0);
+    for (const n of [await first, ...(await Promise.all(rest))]) expect(n.code, n.stderr).toBe(0);
+  }, 90_000);
+
   it('a node that names no node of the scenario is turned away, and says why', async () => {
     const port = 30000 + Math.floor(Math.random() * 20000);
     const f = files.write('one.yaml', 'name: one\ntopology: { kind: star, hosts: 2 }\nworkloads:\n  - kind: pingall\n');
@@ -224,8 +241,8 @@ describe('ina up --mode netns', () => {
     const json = `${files.dir}/shaped.json`;
     const r = await ina(['up', f, '--mode', 'netns', '--json', json], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-    const rep = readReport(json) as Report & { deployment: { shaping: string } };
-    expect(rep.deployment.shaping).toMatch(/^kernel/);
+    const rep = readReport(json);
+    expect(rep.deployment?.shaping).toMatch(/^kernel/);
     for (const run of rep.runs) expect(run.correct).toBe(true);
     const ring = rep.runs[1] as unknown as { timeSec: number };
     // 2(N-1)/N · 256 KiB through a 0.2 Gbit/s bucket takes at least ~14 ms: the kernel's rate holds
@@ -265,6 +282,8 @@ describe('ina up --mode netns', () => {
     const down = await ina(['down']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toMatch(/removed 4 namespaces/);
+    // and the killed coordinator's control-socket folder
+    expect(down.stderr).toMatch(/removed \d+ control-socket folders/);
     expect(inaNamespaces()).toEqual([]);
     for (let i = 0; i < 50 && nodeProcesses(LONG).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(nodeProcesses(LONG)).toEqual([]);
@@ -276,8 +295,8 @@ describe('ina up --mode netns', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
-      for (let i = 0; i < 100 && nodeProcesses(LONG).length < 4; i++) await new Promise((r) => setTimeout(r, 200));
-      expect(nodeProcesses(LONG).length).toBe(4);
+      for (let i = 0; i < 150 && nodeProcesses(LONG).length < 4; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(nodeProcesses(LONG).length, stderr).toBe(4);
       await new Promise((r) => setTimeout(r, 1500));
       child.kill('SIGINT');
       expect(await exited).toBe(130);
