@@ -11,7 +11,8 @@ import { RealDriver, SimDriver } from '../../src/run/driver.js';
 import { loadProgram } from '../../src/run/registry.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import type { SimClock } from '../../src/net/sim-clock.js';
-import { runMoe, type MoePlan, type MoeRun, type MoeSpec } from '../../hosts/moe.js';
+import { runMoe, type MoePlan, type MoeResult, type MoeRun, type MoeSpec } from '../../hosts/moe.js';
+import { expect } from 'vitest';
 import { expertScale, expertShift, type Routing } from '../../hosts/moe-router.js';
 
 export interface MoeCase {
@@ -142,4 +143,15 @@ export function wrongTokens(plan: MoePlan, outputs: Float32Array[], i: number): 
     }
   }
   return wrong;
+}
+
+/** A correct MoE run, every check spelled out (so a failure says which one). */
+export function expectCorrect(r: MoeResult, what: string): void {
+  expect(r.correct, `${what}: ${JSON.stringify({ ...r, trafficMatrixBytes: undefined, linkBytes: undefined, tokenMatrix: undefined })}`).toBe(true);
+  expect(r.wrongTokens).toBe(0);
+  expect(r.corruptRows).toBe(0);
+  expect(r.malformedFrames).toBe(0);
+  // no token delivered twice: every piece applied once, and exactly the pieces expected
+  expect(r.doubleApplied).toBe(0);
+  expect(r.appliedPieces).toBe(r.expectedPieces);
 }

@@ -20,7 +20,7 @@ import type { Scenario } from '../../src/scenario/schema.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { frameSlice, MOE_ACK_BYTES, moeDataFrameBytes, streamGeometry } from '../../src/wire/moe.js';
 import { ina, scratch, STACK_FRAME } from '../cli/helpers.js';
-import { moeScenario, runMoeCase } from './helpers.js';
+import { expectCorrect, moeScenario, runMoeCase } from './helpers.js';
 
 /** Bytes of the DATA frames of a stream of `rows` rows (each sent once). */
 function streamBytes(rows: number, hidden: number): number {
@@ -44,14 +44,6 @@ const PLAN_FIELDS = [
   'auxLoss', 'zLoss', 'tokenMatrix', 'expectedPieces',
 ] as const;
 
-function expectCorrect(r: MoeResult, what: string): void {
-  expect(r.correct, `${what}: ${JSON.stringify({ ...r, trafficMatrixBytes: undefined, linkBytes: undefined, tokenMatrix: undefined })}`).toBe(true);
-  expect(r.wrongTokens).toBe(0);
-  expect(r.corruptRows).toBe(0);
-  expect(r.malformedFrames).toBe(0);
-  expect(r.doubleApplied).toBe(0);
-  expect(r.appliedPieces).toBe(r.expectedPieces);
-}
 
 /**
  * Collectives among `copies` copies in one process, the way the coordinator's hub does them:

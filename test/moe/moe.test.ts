@@ -11,19 +11,10 @@ import { renderReport } from '../../src/report/table.js';
 import type { Report } from '../../src/report/types.js';
 import type { MoeResult } from '../../hosts/moe.js';
 import { MOE_ACK_BYTES } from '../../src/wire/moe.js';
-import { bruteCapacity, bruteDropped, moeScenario, runMoeCase, wrongTokens } from './helpers.js';
+import { bruteCapacity, bruteDropped, expectCorrect, moeScenario, runMoeCase, wrongTokens } from './helpers.js';
 
 const T = 120_000;
 
-function expectCorrect(r: MoeResult, what: string): void {
-  expect(r.correct, `${what}: ${JSON.stringify({ ...r, trafficMatrixBytes: undefined, linkBytes: undefined, tokenMatrix: undefined })}`).toBe(true);
-  expect(r.wrongTokens).toBe(0);
-  expect(r.corruptRows).toBe(0);
-  expect(r.malformedFrames).toBe(0);
-  // no token delivered twice: every piece applied once, and exactly the pieces expected
-  expect(r.doubleApplied).toBe(0);
-  expect(r.appliedPieces).toBe(r.expectedPieces);
-}
 
 describe('moe in virtual time: properties', () => {
   it('for any shape, capacity, skew and link loss up to 5 %: every output equals the reference, drops as Megatron counts them, nothing applied twice', async () => {
