@@ -61,6 +61,25 @@ export function tcCommands(dev: string, c: LinkConfig, netemToo = true): string[
   return cmds;
 }
 
+/**
+ * What the kernel dropped on an interface's egress so far: `queue` by tbf (its queue was
+ * full), `wire` by netem (random loss). Zeros when tc cannot say (no qdisc, no tc).
+ */
+export function qdiscDrops(dev: string): { queue: number; wire: number } {
+  const out = { queue: 0, wire: 0 };
+  let qdiscs: Array<{ kind?: string; drops?: number }>;
+  try {
+    qdiscs = JSON.parse(execFileSync('tc', ['-s', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return out;
+  }
+  for (const q of qdiscs) {
+    if (q.kind === 'tbf') out.queue += q.drops ?? 0;
+    else if (q.kind === 'netem') out.wire += q.drops ?? 0;
+  }
+  return out;
+}
+
 /** The interface that carries an IPv4 address, or null. */
 export function interfaceWithAddress(ip: string): string | null {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {

@@ -10,7 +10,7 @@ import { Collectives } from './collectives.js';
 import { localLinkSides } from './fabric-counters.js';
 import { endpointAddress, linksOf, type Addressing } from './link-addresses.js';
 import { AddressMapError, loadAddressMap } from './address-map.js';
-import { KERNEL_WITHOUT_NETEM, needsShaping, shapeInterface, waitForAddresses } from './kernel-shaping.js';
+import { KERNEL_WITHOUT_NETEM, needsShaping, qdiscDrops, shapeInterface, waitForAddresses } from './kernel-shaping.js';
 import type { CoordinatorMessage } from './messages.js';
 
 export interface NodeOptions {
@@ -65,6 +65,8 @@ export async function runNode(o: NodeOptions): Promise<void> {
   const buildFor = (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> =>
     buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing, shaping: o.shaping, impairmentsInSoftware, variant });
   let impairmentsInSoftware = false;
+  /** link index + side -> the interface whose qdiscs shape it (kernel shaping) */
+  const kernelDevs = new Map<string, string>();
   let seed = 0;
   const channel = await connectControl(o.control, o.connectTimeoutMs ?? 60_000);
   let fabric: Fabric | null = null;
@@ -109,7 +111,10 @@ export async function runNode(o: NodeOptions): Promise<void> {
       for (const l of mine) {
         const link = topology.links[l.index]!;
         const cfg = linkConfigFor(scenario.links, link.a, link.b);
-        if (!linkIsDown(scenario.links, link.a, link.b) && needsShaping(cfg) && !shapeInterface(endpointAddress(addressing, l.index, l.side).host, cfg).netem) impairmentsInSoftware = true;
+        if (linkIsDown(scenario.links, link.a, link.b) || !needsShaping(cfg)) continue;
+        const shaped = shapeInterface(endpointAddress(addressing, l.index, l.side).host, cfg);
+        kernelDevs.set(`${l.index}${l.side}`, shaped.dev);
+        if (!shaped.netem) impairmentsInSoftware = true;
       }
     }
     ({ fabric } = await buildFor(scenario.switches.loadBalancing, 0));
@@ -174,7 +179,19 @@ export async function runNode(o: NodeOptions): Promise<void> {
         }
         case 'read-counters': {
           const x = fabrics.get(m.fabric);
-          channel.send({ t: 'counters', id: m.id, links: x ? localLinkSides(x) : [], switches: x ? x.switchReports() : [] });
+          const sides = x ? localLinkSides(x) : [];
+          // the kernel's drops are per interface, whichever fabric's frames they were: they go
+          // with the scenario's fabric
+          if (m.fabric === 0) {
+            for (const s of sides) {
+              const dev = kernelDevs.get(`${s.index}${s.side}`);
+              if (!dev) continue;
+              const d = qdiscDrops(dev);
+              s.stats.drops += d.queue;
+              s.stats.lost += d.wire;
+            }
+          }
+          channel.send({ t: 'counters', id: m.id, links: sides, switches: x ? x.switchReports() : [] });
           break;
         }
         case 'shutdown':
