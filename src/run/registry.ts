@@ -9,17 +9,32 @@ import { WORKLOAD_KINDS } from '../scenario/schema.js';
  */
 export const PROGRAM_NAMES = ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switchml', 'sharp'] as const;
 
-const programs = new Map<string, ProgramFactory>();
-const workloads = new Map<string, WorkloadModule>();
+/*
+ * One promise per name, made by the first caller: concurrent callers (the workloads of a
+ * `group`) then all wait on it and resume in the order they asked. Two import() calls of one
+ * module resolve in whatever order the loader (tsx's hooks thread) answers them, which let the
+ * second workload of a group sometimes start first: a sim report that differed run to run.
+ */
+const programs = new Map<string, Promise<ProgramFactory>>();
+const workloads = new Map<string, Promise<WorkloadModule>>();
 
 async function importByName(dir: string, name: string): Promise<{ default: unknown }> {
   const url = new URL(`../../${dir}/${name}.js`, import.meta.url);
   return (await import(url.href)) as { default: unknown };
 }
 
-export async function loadProgram(name: string): Promise<ProgramFactory> {
-  const cached = programs.get(name);
-  if (cached) return cached;
+export function loadProgram(name: string): Promise<ProgramFactory> {
+  let p = programs.get(name);
+  if (!p) {
+    p = importProgram(name);
+    programs.set(name, p);
+    // a failed load is not remembered: the next caller tries again (and gets the same error)
+    p.catch(() => programs.delete(name));
+  }
+  return p;
+}
+
+async function importProgram(name: string): Promise<ProgramFactory> {
   if (!(PROGRAM_NAMES as readonly string[]).includes(name)) throw new Error(`unknown switch program ${name} (known: ${PROGRAM_NAMES.join(', ')})`);
   let mod;
   try {
@@ -28,14 +43,20 @@ export async function loadProgram(name: string): Promise<ProgramFactory> {
     const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((e as Error).message);
     throw new Error(missing ? `switch program ${name} is not implemented yet` : `switch program ${name} failed to load: ${(e as Error).message}`);
   }
-  const p = mod.default as ProgramFactory;
-  programs.set(name, p);
+  return mod.default as ProgramFactory;
+}
+
+export function loadWorkload(kind: string): Promise<WorkloadModule> {
+  let p = workloads.get(kind);
+  if (!p) {
+    p = importWorkload(kind);
+    workloads.set(kind, p);
+    p.catch(() => workloads.delete(kind));
+  }
   return p;
 }
 
-export async function loadWorkload(kind: string): Promise<WorkloadModule> {
-  const cached = workloads.get(kind);
-  if (cached) return cached;
+async function importWorkload(kind: string): Promise<WorkloadModule> {
   if (!(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown workload ${kind} (known: ${WORKLOAD_KINDS.join(', ')})`);
   let mod;
   try {
@@ -43,7 +64,5 @@ export async function loadWorkload(kind: string): Promise<WorkloadModule> {
   } catch (e) {
     throw new Error(`workload ${kind} is not available: ${(e as Error).message}`);
   }
-  const w = mod.default as WorkloadModule;
-  workloads.set(kind, w);
-  return w;
+  return mod.default as WorkloadModule;
 }
