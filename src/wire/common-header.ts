@@ -134,20 +134,29 @@ export interface FrameInit {
  */
 export function makeFrame(init: FrameInit, payloadLength: number): Uint8Array {
   const b = new Uint8Array(HEADER_BYTES + payloadLength);
+  writeFrameHeader(b, init, init.protocol, init.src, init.timestamp ?? 0, payloadLength);
+  return b;
+}
+
+/**
+ * makeFrame's header, written at the front of `b` (zero-filled, HEADER_BYTES + payloadLength
+ * long), with protocol, source and timestamp passed apart from `init` (whose own are ignored),
+ * so that an agent stamping its frames builds no merged init object per frame.
+ */
+export function writeFrameHeader(b: Uint8Array, init: Omit<FrameInit, 'protocol' | 'src'>, protocol: number, src: number, timestamp: number, payloadLength: number): void {
   b[OFF_VERSION] = WIRE_VERSION;
   b[OFF_TYPE] = init.type ?? 0;
   b[OFF_TTL] = init.ttl ?? 64;
   b[OFF_ECN] = init.ecn ?? 0;
   b[OFF_FLAGS] = init.flags ?? 0;
-  b[OFF_PROTOCOL] = init.protocol;
-  writeU32(b, OFF_SRC, init.src);
+  b[OFF_PROTOCOL] = protocol;
+  writeU32(b, OFF_SRC, src);
   writeU32(b, OFF_DST, init.dst);
   writeU16(b, OFF_SRCPORT, init.srcPort ?? 0);
   writeU16(b, OFF_DSTPORT, init.dstPort ?? 0);
   writeU16(b, OFF_PAYLOADLEN, payloadLength);
   writeU32(b, OFF_SEQ, init.seq ?? 0);
-  writeF64(b, OFF_TIMESTAMP, init.timestamp ?? 0);
-  return b;
+  writeF64(b, OFF_TIMESTAMP, timestamp);
 }
 
 export const frameSrc = (b: Uint8Array): number => readU32(b, OFF_SRC);
