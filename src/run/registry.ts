@@ -23,15 +23,20 @@ async function importByName(dir: string, name: string): Promise<{ default: unkno
   return (await import(url.href)) as { default: unknown };
 }
 
-export function loadProgram(name: string): Promise<ProgramFactory> {
-  let p = programs.get(name);
+/** The load of `name` in `cache`, started by the first caller; a failed load is forgotten. */
+function shared<T>(cache: Map<string, Promise<T>>, name: string, load: (name: string) => Promise<T>): Promise<T> {
+  let p = cache.get(name);
   if (!p) {
-    p = importProgram(name);
-    programs.set(name, p);
-    // a failed load is not remembered: the next caller tries again (and gets the same error)
-    p.catch(() => programs.delete(name));
+    p = load(name);
+    cache.set(name, p);
+    // the next caller tries again (and gets the same error)
+    p.catch(() => cache.delete(name));
   }
   return p;
+}
+
+export function loadProgram(name: string): Promise<ProgramFactory> {
+  return shared(programs, name, importProgram);
 }
 
 async function importProgram(name: string): Promise<ProgramFactory> {
@@ -47,13 +52,7 @@ async function importProgram(name: string): Promise<ProgramFactory> {
 }
 
 export function loadWorkload(kind: string): Promise<WorkloadModule> {
-  let p = workloads.get(kind);
-  if (!p) {
-    p = importWorkload(kind);
-    workloads.set(kind, p);
-    p.catch(() => workloads.delete(kind));
-  }
-  return p;
+  return shared(workloads, kind, importWorkload);
 }
 
 async function importWorkload(kind: string): Promise<WorkloadModule> {
