@@ -14,7 +14,6 @@ import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { PipelineEnv } from '../../src/pipeline/program.js';
-import type { AllreduceResult, Report } from '../../src/report/types.js';
 import { Fabric } from '../../src/run/fabric.js';
 import { runScenario } from '../../src/run/runner.js';
 import { validateScenario } from '../../src/scenario/load.js';
@@ -35,7 +34,7 @@ import {
   SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
   SML_OFF_KIND, SML_OFF_PACKET, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
 } from '../../src/wire/switchml.js';
-import { expectPoolsFree } from './helpers.js';
+import { aggregationFabric, aggregationScenario, allreduceRuns, expectPoolsFree, rateArb, type AggregationScenarioOptions } from './helpers.js';
 
 // ---- the pipeline alone ----------------------------------------------------------------------
 
@@ -324,10 +323,7 @@ describe('aggregation trees', () => {
 
 // ---- the manager -------------------------------------------------------------------------------
 
-async function fabricFor(topology: Record<string, unknown>, slots = 16): Promise<Fabric> {
-  const s = validateScenario({ name: 'mgr', mode: 'sim', topology, switches: { aggregation: { slots, elementsPerPacket: 64 } }, workloads: [] }, '<test>');
-  return Fabric.build({ topology: buildTopology(s.topology), mode: 'sim', seed: 1, links: s.links, program: sharp, switchOptions: s.switches });
-}
+const fabricFor = (topology: Record<string, unknown>, slots = 16): Promise<Fabric> => aggregationFabric(sharp, topology, slots);
 
 
 describe('aggregation manager: trees', () => {
@@ -406,30 +402,9 @@ describe('aggregation manager: trees', () => {
 
 // ---- end to end --------------------------------------------------------------------------------
 
-function sharpScenario(o: {
-  mode?: 'sim' | 'udp';
-  seed?: number;
-  topology: Record<string, unknown>;
-  links?: Record<string, unknown>;
-  slots?: number;
-  elementsPerPacket?: 64 | 256;
-  workloads: Array<Record<string, unknown>>;
-}): Scenario {
-  return validateScenario(
-    {
-      name: 'sharp-e2e',
-      mode: o.mode ?? 'sim',
-      seed: o.seed ?? 1,
-      topology: o.topology,
-      ...(o.links ? { links: o.links } : {}),
-      switches: { aggregation: { slots: o.slots ?? 512, elementsPerPacket: o.elementsPerPacket ?? 64 } },
-      workloads: o.workloads.map((w) => ({ kind: 'allreduce', algorithms: ['sharp'], iterations: 2, ...w })),
-    },
-    '<sharp.test>',
-  );
-}
+const sharpScenario = (o: AggregationScenarioOptions): Scenario => aggregationScenario('sharp', o);
 
-const runsOf = (r: Report): AllreduceResult[] => r.runs as AllreduceResult[];
+const runsOf = allreduceRuns;
 
 /**
  * Hooks checking every switch of a tree after every call (no round in progress anywhere; each
@@ -487,8 +462,6 @@ afterEach(() => {
   for (const k of Object.keys(sharpHooks)) delete (sharpHooks as Record<string, unknown>)[k];
 });
 
-/** 0 or a rate in (0, max], in steps of max/100 */
-const rateArb = (max: number) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 }).map((k) => (k * max) / 100));
 
 describe('sharp end to end, sim', () => {
   // SHARP_RUNS=n runs the property longer

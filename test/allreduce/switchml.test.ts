@@ -13,16 +13,14 @@ import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { PipelineEnv } from '../../src/pipeline/program.js';
-import type { AllreduceResult, Report } from '../../src/report/types.js';
 import { Fabric } from '../../src/run/fabric.js';
 import { runScenario } from '../../src/run/runner.js';
-import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import {
   SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SML_RESULT_DST_TABLE, SML_STAT_BAD_SLOT, SML_STAT_DUPLICATE, SML_STAT_NAMES,
   SML_STAT_STALE, SML_STAT_UNKNOWN_WORKER, SML_STATS_COUNTER, SML_WORKERS_TABLE, type JobPlan,
 } from '../../src/topology/aggregation-manager.js';
-import { buildTopology } from '../../src/topology/from-spec.js';
+import { aggregationFabric, aggregationScenario, allreduceRuns, rateArb, type AggregationScenarioOptions } from './helpers.js';
 import { nodeByName } from '../../src/topology/types.js';
 import { readI32, readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
 import { makeFrame, OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
@@ -241,10 +239,7 @@ describe('switchml pipeline', () => {
 
 // ---- the aggregation manager -----------------------------------------------------------------
 
-async function fabricFor(topology: Record<string, unknown>, slots = 16, program = switchml): Promise<Fabric> {
-  const s = validateScenario({ name: 'mgr', mode: 'sim', topology, switches: { aggregation: { slots, elementsPerPacket: 64 } }, workloads: [] }, '<test>');
-  return Fabric.build({ topology: buildTopology(s.topology), mode: 'sim', seed: 1, links: s.links, program, switchOptions: s.switches });
-}
+const fabricFor = (topology: Record<string, unknown>, slots = 16, program = switchml): Promise<Fabric> => aggregationFabric(program, topology, slots);
 
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `h${from + i}`);
 
@@ -329,32 +324,8 @@ describe('aggregation manager', () => {
 
 // ---- end to end --------------------------------------------------------------------------------
 
-function allreduceScenario(o: {
-  mode?: 'sim' | 'udp';
-  seed?: number;
-  topology: Record<string, unknown>;
-  links?: Record<string, unknown>;
-  slots?: number;
-  elementsPerPacket?: 64 | 256;
-  workloads: Array<Record<string, unknown>>;
-}): Scenario {
-  return validateScenario(
-    {
-      name: 'switchml-e2e',
-      mode: o.mode ?? 'sim',
-      seed: o.seed ?? 1,
-      topology: o.topology,
-      ...(o.links ? { links: o.links } : {}),
-      switches: { aggregation: { slots: o.slots ?? 512, elementsPerPacket: o.elementsPerPacket ?? 64 } },
-      workloads: o.workloads.map((w) => ({ kind: 'allreduce', algorithms: ['switchml'], iterations: 2, ...w })),
-    },
-    '<switchml.test>',
-  );
-}
+const allreduceScenario = (o: AggregationScenarioOptions): Scenario => aggregationScenario('switchml', o);
 
-function allreduceRuns(r: Report): AllreduceResult[] {
-  return r.runs as AllreduceResult[];
-}
 
 /**
  * Hooks that check the aggregator after every call (no slot left dirty: every count 0, each used
@@ -403,8 +374,6 @@ const topologyArb = fc.oneof(
     .map((t) => ({ kind: 'leaf-spine' as const, ...t })),
 );
 
-/** 0 or a rate in (0, max], in steps of max/100 (fc.double would mostly give subnormal "zeros") */
-const rateArb = (max: number) => fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 }).map((k) => (k * max) / 100));
 
 describe('switchml end to end, sim', () => {
   // SML_RUNS=n runs the property longer
