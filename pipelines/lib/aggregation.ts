@@ -112,31 +112,25 @@ export function declareAggregation<M extends AggregationMeta>(
     { name: 'slotBase', width: 32 },
     { name: 'slotCount', width: 32 },
   ] as const;
-  const setWorker = p.action(
-    SML_SET_WORKER,
-    [{ name: 'workerBit', width: 8 }, { name: 'numWorkers', width: 8 }, ...slotParams],
-    (pkt, a) => {
-      const m = pkt.meta;
-      m.role = ROLE_WORKER;
-      m.workerBit = a[0]!;
-      m.numWorkers = a[1]!;
-      m.mcastGroup = a[2]!;
-      m.slotBase = a[3]!;
-      m.slotCount = a[4]!;
-    },
+  // A tree child is a worker of this switch's job that also names its parent: the same five
+  // parameters first, in the same order.
+  const setMember = (m: AggregationMeta, role: number, a: readonly number[]): void => {
+    m.role = role;
+    m.workerBit = a[0]!;
+    m.numWorkers = a[1]!;
+    m.mcastGroup = a[2]!;
+    m.slotBase = a[3]!;
+    m.slotCount = a[4]!;
+  };
+  const setWorker = p.action(SML_SET_WORKER, [{ name: 'workerBit', width: 8 }, { name: 'numWorkers', width: 8 }, ...slotParams], (pkt, a) =>
+    setMember(pkt.meta, ROLE_WORKER, a),
   );
   const setChild = p.action(
     SHARP_SET_CHILD,
     [{ name: 'childBit', width: 8 }, { name: 'numChildren', width: 8 }, ...slotParams, { name: 'parent', width: 32 }],
     (pkt, a) => {
-      const m = pkt.meta;
-      m.role = ROLE_CHILD;
-      m.workerBit = a[0]!;
-      m.numWorkers = a[1]!;
-      m.mcastGroup = a[2]!;
-      m.slotBase = a[3]!;
-      m.slotCount = a[4]!;
-      m.parent = a[5]!;
+      setMember(pkt.meta, ROLE_CHILD, a);
+      pkt.meta.parent = a[5]!;
     },
   );
   const setParent = p.action(SHARP_SET_PARENT, [...slotParams], (pkt, a) => {
