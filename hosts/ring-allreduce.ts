@@ -15,6 +15,7 @@ import {
   RING_OFF_KIND, RING_OFF_STEP,
 } from '../src/wire/ring.js';
 import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from '../src/wire/bytes.js';
+import { allocFrame } from '../src/wire/frame-slab.js';
 
 /**
  * Host-only ring all-reduce, the NCCL/Gloo baseline: reduce-scatter then all-gather around
@@ -267,7 +268,7 @@ class RingWorker extends HostAgent {
     const seg = mod(this.rank - step, g.workers);
     const start = g.segStart[seg]! + chunk * ELEMENTS_PER_FRAME;
     const end = Math.min(g.segStart[seg + 1]!, start + ELEMENTS_PER_FRAME);
-    const f = new Uint8Array(dataFrameBytes(end - start));
+    const f = allocFrame(dataFrameBytes(end - start));
     f.set(this.dataTpl);
     writeU16(f, OFF_PAYLOADLEN, f.length - HEADER_BYTES);
     writeU32(f, OFF_SEQ, seq);
@@ -281,7 +282,7 @@ class RingWorker extends HostAgent {
     // segment can only be a duplicate at the successor (the final value depends on it having
     // arrived), so it is never added twice.
     const src = step === 0 ? this.input : this.out;
-    const dv = new DataView(f.buffer);
+    const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
     if (this.job.isFloat) putF32(src as Float32Array, start, end, dv);
     else putI32(src as Int32Array, start, end, dv);
     this.bytesSent += f.length;
@@ -289,7 +290,7 @@ class RingWorker extends HostAgent {
   }
 
   private sendAck(iteration: number, sel: number, cum: number, echoTs: number): void {
-    const f = new Uint8Array(ACK_FRAME_BYTES);
+    const f = allocFrame(ACK_FRAME_BYTES);
     f.set(this.ackTpl);
     writeU32(f, OFF_SEQ, sel);
     writeF64(f, OFF_TIMESTAMP, echoTs);

@@ -1,6 +1,7 @@
 import * as lo from 'buffer-layout';
 import { fieldsOf } from './layout-fields.js';
 import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from './bytes.js';
+import { allocFrame } from './frame-slab.js';
 
 /**
  * The common header carried by every emulated frame (one frame = one UDP datagram).
@@ -130,10 +131,11 @@ export interface FrameInit {
 
 /**
  * Allocates a frame with room for `payloadLength` bytes after the header and fills the
- * header with the fast writers (the hot path for senders). Payload bytes are left zero.
+ * header with the fast writers (the hot path for senders). Payload bytes are left zero. The
+ * frame is a view into a shared slab (see frame-slab.ts): its byteOffset need not be 0.
  */
 export function makeFrame(init: FrameInit, payloadLength: number): Uint8Array {
-  const b = new Uint8Array(HEADER_BYTES + payloadLength);
+  const b = allocFrame(HEADER_BYTES + payloadLength);
   writeFrameHeader(b, init, init.protocol, init.src, init.timestamp ?? 0, payloadLength);
   return b;
 }
