@@ -58,7 +58,7 @@ function parseChoice<T extends string>(choices: readonly T[]): (v: string) => T 
   };
 }
 
-/** Every workload must be written for several processes, and none may compare schemes. */
+/** Every workload must be written for several processes (checked once, before any node starts). */
 async function checkDistributable(file: string, scenario: ReturnType<typeof loadScenario>): Promise<void> {
   for (const [i, w] of scenario.workloads.entries()) {
     const mod = await loadWorkload(w.kind);

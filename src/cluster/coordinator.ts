@@ -5,13 +5,13 @@ import type { Update } from '../pipeline/control-plane.js';
 import { buildTopology } from '../topology/from-spec.js';
 import { buildScenarioFabric, makeReport, runWorkloads } from '../run/runner.js';
 import { RealDriver } from '../run/driver.js';
-import type { Fabric } from '../run/fabric.js';
 import { listenControl, type ControlAddress, type ControlChannel } from './control-channel.js';
 import { Collectives } from './collectives.js';
 import { COORDINATOR, Hub } from './hub.js';
 import type { NodeLauncher } from './launchers.js';
 import type { LinkSideCounters, NodeMessage } from './messages.js';
-import { mergeLinkSides, orderSwitchReports, tierBytesOf } from './fabric-counters.js';
+import { mergeLinkSides, orderSwitchReports } from './fabric-counters.js';
+import { tierBytesOf, type Fabric } from '../run/fabric.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
 
 export interface UpOptions {

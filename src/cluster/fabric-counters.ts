@@ -1,4 +1,4 @@
-import type { Fabric } from '../run/fabric.js';
+import { linkReportOf, type Fabric } from '../run/fabric.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
 import type { Topology } from '../topology/types.js';
 import { emptyDirectionStats, type DirectionStats } from '../net/port.js';
@@ -19,31 +19,7 @@ export function mergeLinkSides(topology: Topology, sides: readonly LinkSideCount
   const ab: DirectionStats[] = topology.links.map(() => emptyDirectionStats());
   const ba: DirectionStats[] = topology.links.map(() => emptyDirectionStats());
   for (const s of sides) (s.side === 'a' ? ab : ba)[s.index] = s.stats;
-  return topology.links.map((l, i) => {
-    const x = ab[i]!;
-    const y = ba[i]!;
-    return {
-      a: l.a,
-      b: l.b,
-      bytes: { ab: x.bytes, ba: y.bytes },
-      packets: { ab: x.packets, ba: y.packets },
-      drops: { ab: x.drops, ba: y.drops },
-      lost: { ab: x.lost, ba: y.lost },
-      ecnMarked: { ab: x.ecnMarked, ba: y.ecnMarked },
-      maxQueueBytes: { ab: x.maxQueueBytes, ba: y.maxQueueBytes },
-    };
-  });
-}
-
-/** Bytes per tier, both directions summed, from link reports (as Fabric.tierBytes does). */
-export function tierBytesOf(topology: Topology, links: readonly LinkReport[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of topology.tierKeys) out[k] = 0;
-  topology.links.forEach((l, i) => {
-    const r = links[i]!;
-    out[l.tier] = (out[l.tier] ?? 0) + r.bytes.ab + r.bytes.ba;
-  });
-  return out;
+  return topology.links.map((l, i) => linkReportOf(l, ab[i]!, ba[i]!));
 }
 
 /** Switch reports in the topology's switch order. */

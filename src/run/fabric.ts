@@ -5,7 +5,7 @@ import { UdpTransport } from '../net/udp-transport.js';
 import { SimClock } from '../net/sim-clock.js';
 import { ShapedPort, DEFAULT_LINK, type LinkConfig } from '../net/link-shaper.js';
 import { createRng, mixLabel, type Rng } from '../net/rng.js';
-import type { Port } from '../net/port.js';
+import type { DirectionStats, Port } from '../net/port.js';
 import { Switch } from '../switch/switch.js';
 import type { ProgramFactory } from '../pipeline/program.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
@@ -108,6 +108,31 @@ function mirrored(switches: ReadonlyMap<string, Switch>, forward: (name: string,
     };
     out.set(name, { name, controlPlane: view, resources: () => sw.resources() });
   }
+  return out;
+}
+
+/** A link's report row from its two directions' counters (ab: egress of a toward b). */
+export function linkReportOf(l: Pick<LinkSpec, 'a' | 'b'>, ab: DirectionStats, ba: DirectionStats): LinkReport {
+  return {
+    a: l.a,
+    b: l.b,
+    bytes: { ab: ab.bytes, ba: ba.bytes },
+    packets: { ab: ab.packets, ba: ba.packets },
+    drops: { ab: ab.drops, ba: ba.drops },
+    lost: { ab: ab.lost, ba: ba.lost },
+    ecnMarked: { ab: ab.ecnMarked, ba: ba.ecnMarked },
+    maxQueueBytes: { ab: ab.maxQueueBytes, ba: ba.maxQueueBytes },
+  };
+}
+
+/** Bytes per tier, both directions summed, from link reports in topology link order. */
+export function tierBytesOf(topology: Topology, links: readonly LinkReport[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of topology.tierKeys) out[k] = 0;
+  topology.links.forEach((l, i) => {
+    const r = links[i]!;
+    out[l.tier] = (out[l.tier] ?? 0) + r.bytes.ab + r.bytes.ba;
+  });
   return out;
 }
 
@@ -231,9 +256,8 @@ export class Fabric {
       return { portIsHost, portRateGbps };
     };
     const placement = this.spec.placement;
-    const builtHere = (name: string): boolean => !placement || placement.local.has(name);
     for (const name of topo.switches) {
-      if (!builtHere(name) && !placement?.shadowSwitches) continue;
+      if (!this.isLocal(name) && !placement?.shadowSwitches) continue;
       const swPorts = ports.get(name)!;
       this.switches.set(
         name,
@@ -254,10 +278,10 @@ export class Fabric {
     for (const name of topo.hosts) {
       const node = nodeByName(topo, name);
       // A host of another process: its name and address, and a port that refuses to send.
-      const port = builtHere(name) ? ports.get(name)![0]! : new DetachedPort(`${name}:0`);
+      const port = this.isLocal(name) ? ports.get(name)![0]! : new DetachedPort(`${name}:0`);
       this.hosts.set(name, new HostStack(name, node.address, port, clock, this.rng.fork(`host:${name}`)));
     }
-    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches, placement ? builtHere : undefined);
+    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches, placement ? (n) => this.switches.has(n) : undefined);
   }
 
   /** Both ends of a link: a transport link in one process, or this process's ends of it. */
@@ -283,16 +307,7 @@ export class Fabric {
   }
 
   linkReports(): LinkReport[] {
-    return this.links.map(({ spec, ab, ba }) => ({
-      a: spec.a,
-      b: spec.b,
-      bytes: { ab: ab.stats.bytes, ba: ba.stats.bytes },
-      packets: { ab: ab.stats.packets, ba: ba.stats.packets },
-      drops: { ab: ab.stats.drops, ba: ba.stats.drops },
-      lost: { ab: ab.stats.lost, ba: ba.stats.lost },
-      ecnMarked: { ab: ab.stats.ecnMarked, ba: ba.stats.ecnMarked },
-      maxQueueBytes: { ab: ab.stats.maxQueueBytes, ba: ba.stats.maxQueueBytes },
-    }));
+    return this.links.map(({ spec, ab, ba }) => linkReportOf(spec, ab.stats, ba.stats));
   }
 
   switchReports(): SwitchReport[] {
@@ -309,10 +324,7 @@ export class Fabric {
 
   /** Bytes carried per tier so far, both directions summed (the report's tierBytes). */
   tierBytes(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const k of this.topology.tierKeys) out[k] = 0;
-    for (const l of this.links) out[l.spec.tier] = (out[l.spec.tier] ?? 0) + l.ab.stats.bytes + l.ba.stats.bytes;
-    return out;
+    return tierBytesOf(this.topology, this.linkReports());
   }
 
   async close(): Promise<void> {

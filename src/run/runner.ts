@@ -141,7 +141,6 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
   type Workload = RunnableScenario['workloads'][number];
   const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, scope: ScopedCluster, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
     const mod = await loadWorkload(w.kind);
-    if (scope.cluster.distributed && !mod.distributed) throw new Error(`workload ${w.kind} cannot run across processes yet; run it with ina run`);
     return mod.run(
       {
         mode,

@@ -30,11 +30,12 @@ export interface RouteStats {
  * members (one per port); otherwise a single next hop is chosen, spread by destination.
  */
 export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Programmable>, only?: (name: string) => boolean): Map<string, RouteStats> {
+  // `only`: the switches to route (a process of a multi-process run holds some of them; each
+  // process routes its own, the same way); without it every switch must be there
   const nextHops = equalCostNextHops(topo);
   const stats = new Map<string, RouteStats>();
   for (const name of topo.switches) {
-    // a switch of another process: its own process installs its routes, the same way
-    if (only && !only(name) && !switches.has(name)) continue;
+    if (only && !only(name)) continue;
     const sw = switches.get(name);
     if (!sw) throw new Error(`routing controller: no switch ${name}`);
     const table = sw.resources().tables.find((t) => t.name === ROUTE_TABLE);

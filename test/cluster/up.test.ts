@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
+import { ACK_FRAME_BYTES } from '../../hosts/ring-allreduce.js';
 import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
 
 const files = scratch('cluster-test');
@@ -103,7 +104,14 @@ function expectSameRuns(up: Report, one: Report): void {
       // ring, whose acknowledgements are paced by timing, nor after a retransmission
       if (u.algorithm !== 'ring' && u.retransmissions === 0 && o.retransmissions === 0) {
         expect(u.bytesSentPerWorker, `${i} bytesSentPerWorker`).toBe(o.bytesSentPerWorker);
-        expect(u.tierBytes, `${i} tierBytes`).toEqual(o.tierBytes);
+        // Tier counters are windows over a live fabric: the preceding ring's last lazy ACKs may
+        // land in this run's window in one process and not the other. What differs must be
+        // whole ring ACKs, a few of them; any other difference is a merge error.
+        for (const [tier, bytes] of Object.entries(o.tierBytes as Record<string, number>)) {
+          const d = Math.abs((u.tierBytes as Record<string, number>)[tier]! - bytes);
+          expect(d % ACK_FRAME_BYTES, `${i} tierBytes.${tier}: ${d} bytes apart, not whole ring ACKs`).toBe(0);
+          expect(d / ACK_FRAME_BYTES, `${i} tierBytes.${tier}: ${d} bytes apart`).toBeLessThanOrEqual(16);
+        }
       }
       expect(u.placement).toEqual(o.placement);
     }
