@@ -14,30 +14,29 @@ export const PROGRAM_NAMES = ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switch
  * `group`) then all wait on it and resume in the order they asked. Two import() calls of one
  * module resolve in whatever order the loader (tsx's hooks thread) answers them, which let the
  * second workload of a group sometimes start first: a sim report that differed run to run.
+ * `sharedLoads` wraps a loader that way (exported for the test that feeds it such a loader); a
+ * failed load is forgotten.
  */
-const programs = new Map<string, Promise<ProgramFactory>>();
-const workloads = new Map<string, Promise<WorkloadModule>>();
+export function sharedLoads<T>(load: (name: string) => Promise<T>): (name: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (name) => {
+    let p = cache.get(name);
+    if (!p) {
+      p = load(name);
+      cache.set(name, p);
+      // the next caller tries again (and gets the same error)
+      p.catch(() => cache.delete(name));
+    }
+    return p;
+  };
+}
 
 async function importByName(dir: string, name: string): Promise<{ default: unknown }> {
   const url = new URL(`../../${dir}/${name}.js`, import.meta.url);
   return (await import(url.href)) as { default: unknown };
 }
 
-/** The load of `name` in `cache`, started by the first caller; a failed load is forgotten. */
-function shared<T>(cache: Map<string, Promise<T>>, name: string, load: (name: string) => Promise<T>): Promise<T> {
-  let p = cache.get(name);
-  if (!p) {
-    p = load(name);
-    cache.set(name, p);
-    // the next caller tries again (and gets the same error)
-    p.catch(() => cache.delete(name));
-  }
-  return p;
-}
-
-export function loadProgram(name: string): Promise<ProgramFactory> {
-  return shared(programs, name, importProgram);
-}
+export const loadProgram: (name: string) => Promise<ProgramFactory> = sharedLoads(importProgram);
 
 async function importProgram(name: string): Promise<ProgramFactory> {
   if (!(PROGRAM_NAMES as readonly string[]).includes(name)) throw new Error(`unknown switch program ${name} (known: ${PROGRAM_NAMES.join(', ')})`);
@@ -51,9 +50,7 @@ async function importProgram(name: string): Promise<ProgramFactory> {
   return mod.default as ProgramFactory;
 }
 
-export function loadWorkload(kind: string): Promise<WorkloadModule> {
-  return shared(workloads, kind, importWorkload);
-}
+export const loadWorkload: (kind: string) => Promise<WorkloadModule> = sharedLoads(importWorkload);
 
 async function importWorkload(kind: string): Promise<WorkloadModule> {
   if (!(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown workload ${kind} (known: ${WORKLOAD_KINDS.join(', ')})`);

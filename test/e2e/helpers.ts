@@ -53,7 +53,7 @@ export function expectReportShape(r: Report, s: { name: string; mode: 'sim' | 'u
   for (const l of r.links) {
     expect(nodes.has(l.a), `link end ${l.a} is a node`).toBe(true);
     expect(nodes.has(l.b), `link end ${l.b} is a node`).toBe(true);
-    for (const k of ['bytes', 'packets', 'drops', 'maxQueueBytes'] as const) expectDirCounter(l[k], `${l.a}-${l.b} ${k}`);
+    for (const k of ['bytes', 'packets', 'drops', 'lost', 'maxQueueBytes'] as const) expectDirCounter(l[k], `${l.a}-${l.b} ${k}`);
   }
   // every link named once
   expect(new Set(r.links.map((l) => `${l.a}|${l.b}`)).size).toBe(topo.links);
@@ -115,7 +115,7 @@ export function expectSwitchConservation(r: Report): void {
     let arrived = 0;
     let emitted = 0;
     for (const l of r.links) {
-      const lost = l.lost ?? { ab: 0, ba: 0 };
+      const lost = l.lost;
       if (l.b === w.name) {
         arrived += l.packets.ab - lost.ab;
         emitted += l.packets.ba + l.drops.ba;
@@ -144,7 +144,7 @@ export function expectLosslessPingall(r: Report, n: number, count: number, hops:
   expect(run.sent).toBe(pairs * count);
   expect(run.received).toBe(pairs * count);
   expect(run.correct).toBe(true);
-  if ('mismatched' in run) expect(run.mismatched).toBe(0);
+  expect(run.mismatched).toBe(0);
 
   for (const w of r.switches) {
     expect(w.drops.parser, `${w.name} parser drops`).toBe(0);
@@ -154,7 +154,7 @@ export function expectLosslessPingall(r: Report, n: number, count: number, hops:
   }
   for (const l of r.links) {
     expect(l.drops, `${l.a}-${l.b} drops`).toEqual({ ab: 0, ba: 0 });
-    if (l.lost) expect(l.lost, `${l.a}-${l.b} lost`).toEqual({ ab: 0, ba: 0 });
+    expect(l.lost, `${l.a}-${l.b} lost`).toEqual({ ab: 0, ba: 0 });
   }
 
   // Each host sends count*(n-1) requests and as many replies, and receives the same.
