@@ -181,6 +181,9 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
     timesSec: timesSec.map((t) => round(t, 9)),
     algbwGbps: round(algbw, 4),
     busbwGbps: round((algbw * 2 * (n - 1)) / n, 4),
+    // nccl-tests' unit, 10^9 bytes per second (one more digit: the same precision as Gbit/s)
+    algbwGBps: round(algbw / 8, 5),
+    busbwGBps: round((algbw * 2 * (n - 1)) / n / 8, 5),
     bytesSentPerWorker: Math.round(bytesSent / n / spec.iterations),
     retransmissions,
     correct,

@@ -1,8 +1,7 @@
+import { pad } from './columns.js';
 import type { AllreduceResult, PingallResult, Report, RunResult } from './types.js';
-
-function pad(s: string, n: number, left = false): string {
-  return left ? s.padEnd(n) : s.padStart(n);
-}
+import { allreduceLines } from './allreduce-table.js';
+import { formatMicros } from './units.js';
 
 function fmt(v: unknown, digits = 2): string {
   return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : String(v ?? '-');
@@ -10,34 +9,10 @@ function fmt(v: unknown, digits = 2): string {
 
 function pingallLines(r: PingallResult): string[] {
   return [
-    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies, rtt p50 ${fmt(r.rttUs.p50, 1)} us p99 ${fmt(r.rttUs.p99, 1)} us` +
+    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies, rtt p50 ${formatMicros(r.rttUs.p50)} p99 ${formatMicros(r.rttUs.p99)}` +
       (r.mismatched ? `, ${r.mismatched} mismatched` : '') +
       `  ${r.correct ? 'OK' : 'WRONG'}`,
   ];
-}
-
-/** All-reduce results in the style of nccl-tests' all_reduce_perf (bandwidths in Gbit/s). */
-function allreduceLines(rs: AllreduceResult[]): string[] {
-  const head =
-    `#${pad('size(B)', 11)} ${pad('count', 10)} ${pad('type', 7)} ${pad('algorithm', 10)} ${pad('workers', 7)} ` +
-    `${pad('time(us)', 11)} ${pad('algbw(Gb/s)', 11)} ${pad('busbw(Gb/s)', 11)} ${pad('retx', 6)} ${pad('maxerr', 9)}  result`;
-  const lines = [head];
-  for (const r of rs) {
-    const elems = r.bytes / 4;
-    lines.push(
-      ` ${pad(String(r.bytes), 11)} ${pad(String(elems), 10)} ${pad(r.dtype, 7)} ${pad(r.algorithm, 10)} ${pad(String(r.workers), 7)} ` +
-        `${pad((r.timeSec * 1e6).toFixed(1), 11)} ${pad(r.algbwGbps.toFixed(3), 11)} ${pad(r.busbwGbps.toFixed(3), 11)} ` +
-        `${pad(String(r.retransmissions), 6)} ${pad(r.maxAbsError.toExponential(1), 9)}  ${r.correct ? 'OK' : 'WRONG'}` +
-        (r.fallback ? `  (fallback: ${r.fallback})` : ''),
-    );
-  }
-  const ring = rs.find((r) => r.algorithm === 'ring');
-  for (const r of rs) {
-    if (r === ring || !ring || r.fallback) continue;
-    const n = r.workers;
-    lines.push(`${r.algorithm} vs ring: x${(ring.timeSec / r.timeSec).toFixed(2)} (theory 2(N-1)/N = ${((2 * (n - 1)) / n).toFixed(2)})`);
-  }
-  return lines;
 }
 
 /** The fields of a flows result the table shows (hosts/flows.ts writes them). */
@@ -69,7 +44,7 @@ function flowsLines(rs: FlowsRow[]): string[] {
     `flows: ${first.distribution ?? '?'}, ${first.pattern ?? '?'}, load ${first.load ?? '?'}; FCT slowdown (FCT / ideal FCT on the idle fabric)`,
     `#${pad('scheme', 9)} ${pad('done', 11)} ${pad('mean', 7)} ${pad('p50', 7)} ${pad('p95', 7)} ${pad('p99', 8)} ` +
       bins.map((b) => pad(`p99 ${b}`, 15)).join(' ') +
-      ` ${pad('reordered', 9)} ${pad('retx', 6)} ${pad('imbalance', 9)} ${pad('maxQ(KB)', 9)}  result`,
+      ` ${pad('reordered', 9)} ${pad('retx', 6)} ${pad('imbalance', 9)} ${pad('maxQ(KiB)', 9)}  result`,
   ];
   for (const r of rs) {
     const s = r.fctSlowdown;
@@ -126,6 +101,16 @@ function isAllreduce(r: RunResult): r is AllreduceResult {
   return r.workload === 'allreduce' && typeof (r as AllreduceResult).dtype === 'string';
 }
 
+/**
+ * What an all-reduce over real sockets shows, and what its times are not: printed under every
+ * udp report with all-reduce runs, so loopback timings are never read as a network's.
+ */
+const UDP_NOTE = [
+  '# udp: real datagrams through the switches\' sockets, every result checked against a float64 reference (int32 exactly, float32 within errorBound).',
+  '# Its times are wall-clock on this machine: the emulator\'s own CPU time, timers of ~1 ms and retransmissions after socket-buffer drops shape them',
+  '# as much as the links do, so they show that the run works, not how fast the algorithms are on a network; sim mode measures that.',
+];
+
 /** The human-readable table `ina run` prints. */
 export function renderReport(report: Report): string {
   const out: string[] = [];
@@ -157,6 +142,7 @@ export function renderReport(report: Report): string {
     else out.push(...genericLines(r));
     i++;
   }
+  if (report.mode === 'udp' && runs.some(isAllreduce)) out.push(...UDP_NOTE);
   const drops = report.switches.reduce((s, w) => s + w.drops.parser + w.drops.table + w.drops.queue, 0);
   const packetsIn = report.switches.reduce((s, w) => s + w.packetsIn, 0);
   if (packetsIn === 0 && report.runs.length > 0 && report.runs.every((r) => 'loadBalancing' in r)) {

@@ -35,8 +35,13 @@ export interface AllreduceResult {
   iterations: number;
   timeSec: number;
   timesSec: number[];
+  /** S/t in Gbit/s (contract v1) */
   algbwGbps: number;
+  /** algbw x 2(N-1)/N in Gbit/s, as nccl-tests defines bus bandwidth */
   busbwGbps: number;
+  /** the same in GB/s (10^9 bytes per second), nccl-tests' unit (contract v2) */
+  algbwGBps: number;
+  busbwGBps: number;
   bytesSentPerWorker: number;
   retransmissions: number;
   correct: boolean;
