@@ -229,9 +229,9 @@ describe('ina up --mode attach', () => {
 });
 
 describe('ina up --mode netns', () => {
-  it.runIf(isRoot)('runs the quickstart all-reduce across network namespaces with correct results, and leaves no namespace', async () => {
+  it.runIf(isRoot)('runs the quickstart\'s udp all-reduce across network namespaces with correct results, and leaves no namespace', async () => {
     const json = `${files.dir}/netns.json`;
-    const r = await ina(['up', 'scenarios/quickstart.yaml', '--mode', 'netns', '--json', json], { timeoutMs: 300_000 });
+    const r = await ina(['up', 'scenarios/quickstart-udp.yaml', '--mode', 'netns', '--json', json], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const rep = readReport(json);
     expect(rep.deployment).toMatchObject({ kind: 'netns', nodes: 12 });

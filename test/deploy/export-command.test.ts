@@ -29,8 +29,8 @@ describe('ina export', () => {
   it('writes a containerlab export with the project Dockerfile', async () => {
     const out = join(scratch.dir, 'clab');
     await program([]).parseAsync(['node', 'ina', 'export', QUICKSTART, '--format', 'containerlab', '--out', out]);
-    expect(existsSync(join(out, 'quickstart.clab.yml'))).toBe(true);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('sudo containerlab deploy -t quickstart.clab.yml');
+    expect(existsSync(join(out, 'quickstart-udp.clab.yml'))).toBe(true);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('sudo containerlab deploy -t quickstart-udp.clab.yml');
     const dockerfile = readFileSync(join(out, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:20-slim$/m);
     expect(dockerfile).toContain('iproute2');

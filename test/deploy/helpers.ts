@@ -6,7 +6,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import type { Topology } from '../../src/topology/types.js';
 
-export const QUICKSTART = 'scenarios/quickstart.yaml';
+// the quickstart's udp half: unshaped links, what a deployment of real processes runs
+export const QUICKSTART = 'scenarios/quickstart-udp.yaml';
 export const FAT_TREE = 'scenarios/sharp-fat-tree.yaml';
 export const LINK_DOWN = 'scenarios/lb-link-down.yaml';
 
