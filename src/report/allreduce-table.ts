@@ -39,8 +39,11 @@ const bandwidthGBps = (r: AllreduceResult, k: 'algbw' | 'busbw'): number => {
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
-/** A job's non-ring runs held against its own ring run (a job without one has no line). */
-function comparisonLines(job: Job, prefix: string): string[] {
+/**
+ * A job's non-ring runs held against its own ring run (a job without one has no line). Over
+ * udp the ratio is of wall-clock times on this machine, and says so beside the theory.
+ */
+function comparisonLines(job: Job, prefix: string, mode: 'sim' | 'udp'): string[] {
   const ring = job.runs.find((r) => r.algorithm === 'ring' && !r.fallback);
   if (!ring) return [];
   const out: string[] = [];
@@ -53,7 +56,10 @@ function comparisonLines(job: Job, prefix: string): string[] {
       continue;
     }
     let line = `${head} x${c.speedup.toFixed(2)}`;
-    if (c.theory !== null) {
+    if (mode === 'udp') {
+      line += ' wall-clock';
+      if (c.theory !== null) line += ` (not a test of the theory for ring vs in-network, 2(N-1)/N = ${c.theory.toFixed(2)}: see the udp note below)`;
+    } else if (c.theory !== null) {
       line += ` (theory for ring vs in-network 2(N-1)/N = ${c.theory.toFixed(2)}`;
       if (c.corrected !== null) line += `; with frame overhead x${c.corrected.toFixed(2)}: payload/sent ring ${percent(c.ringEfficiency!)}, ${r.algorithm} ${percent(c.efficiency!)}`;
       line += ')';
@@ -67,7 +73,7 @@ function comparisonLines(job: Job, prefix: string): string[] {
  * All-reduce results in the style of nccl-tests' all_reduce_perf (bandwidths in GB/s), with a
  * job column when the table holds several jobs, each compared with its own ring run.
  */
-export function allreduceLines(rs: readonly AllreduceResult[]): string[] {
+export function allreduceLines(rs: readonly AllreduceResult[], mode: 'sim' | 'udp'): string[] {
   const jobs = jobsOf(rs);
   const several = jobs.length > 1;
   const jobWidth = Math.max(3, ...jobs.map((j) => j.label.length));
@@ -86,6 +92,6 @@ export function allreduceLines(rs: readonly AllreduceResult[]): string[] {
       );
     }
   }
-  for (const job of jobs) lines.push(...comparisonLines(job, several ? `${job.label}: ` : ''));
+  for (const job of jobs) lines.push(...comparisonLines(job, several ? `${job.label}: ` : '', mode));
   return lines;
 }

@@ -122,7 +122,7 @@ export function renderReport(report: Report): string {
     if (isAllreduce(r)) {
       const group: AllreduceResult[] = [];
       while (i < runs.length && isAllreduce(runs[i]!) && (runs[i] as AllreduceResult).bytes === (r as AllreduceResult).bytes) group.push(runs[i++] as AllreduceResult);
-      out.push(...allreduceLines(group));
+      out.push(...allreduceLines(group, report.mode));
       continue;
     }
     if (isFlows(r)) {

@@ -48,6 +48,7 @@ describe('npm start', () => {
     const all = report.runs.filter((x) => x.workload === 'allreduce') as AllreduceResult[];
     expect(all.map((x) => x.algorithm)).toEqual(['ring', 'switchml', 'sharp']);
     for (const x of all) expect(x).toMatchObject({ dtype: 'int32', correct: true, maxAbsError: 0, wrongElements: 0 });
+    for (const alg of ['switchml', 'sharp']) expect(r.stderr).toMatch(new RegExp(`^${alg} vs ring: x\\d+\\.\\d+ wall-clock \\(not a test of the theory`, 'm'));
     expect(r.stderr).toMatch(/^# udp: real datagrams through the switches' sockets/m);
     expect(r.stderr).toMatch(/not how fast the algorithms are on a network; sim mode measures that\.$/m);
   }, 120_000);
