@@ -114,6 +114,14 @@ export async function main(argv: string[]): Promise<number> {
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
     });
 
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors; the README has the same as a reference)')
+    .action(async () => {
+      const { schemaFileText } = await import('./scenario/json-schema.js');
+      process.stdout.write(schemaFileText());
+    });
+
   registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), parseSeed, EXIT_WRONG, EXIT_USAGE });
   registerExport(program);
 
