@@ -22,6 +22,8 @@ export {
   type LinkSettings,
   type SwitchSettings,
 } from './scenario/schema.js';
+/** the scenario format as a JSON Schema (draft-07), as `ina schema` prints it */
+export { scenarioJsonSchema } from './scenario/json-schema.js';
 
 // ---- topology and fabric -------------------------------------------------------------------
 export { buildTopology } from './topology/from-spec.js';

@@ -1,7 +1,7 @@
 /**
  * Skipping a test with its reason on record. `it.runIf(false)` skips silently; a test that
- * calls skipUnless instead shows `[reason]` in vitest's output and carries the reason in the
- * JSON report's `meta.skipReason`, from which .ci/run prints why every skipped test was skipped.
+ * calls skipUnless instead carries the reason in its meta (`skipReason`), from which
+ * test/skip-reasons-reporter.ts ends `npm test` (and .ci/run) with why tests were skipped.
  */
 import type { TestContext } from 'vitest';
 
