@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from './scenario/load.js';
 import { runScenario } from './run/runner.js';
@@ -7,6 +8,19 @@ import { renderReport } from './report/table.js';
 import { registerClusterCommands, UsageError } from './cluster/commands.js';
 import { NeedsRootError } from './cluster/netns.js';
 import { registerExport } from './deploy/export-command.js';
+
+/** The package's version, for `ina --version`: package.json is the one place it is written. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Where a newcomer goes after `ina --help`: paths of this installation, wherever it is. */
+const HELP_AFTER = `
+Examples:
+  ina run ${fileURLToPath(new URL('../scenarios/quickstart.yaml', import.meta.url))}
+  ina run FILE.yaml --mode sim --json report.json   virtual time, and the JSON report
+
+Scenarios to start from: ${fileURLToPath(new URL('../scenarios/', import.meta.url))}
+Every scenario key with its default and range, the report fields and the library API:
+  ${fileURLToPath(new URL('../README.md', import.meta.url))}`;
 
 /** Exit codes of the contract: 0 all correct, 1 some run wrong, 2 bad arguments or scenario. */
 export const EXIT_OK = 0;
@@ -68,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
   let code = EXIT_OK;
   const program = new Command('ina')
     .description('A programmable-switch emulator for in-network aggregation and load balancing')
+    .version(VERSION, '-V, --version', 'print the version')
+    .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -96,6 +112,14 @@ export async function main(argv: string[]): Promise<number> {
         writeJson('-', report);
       } else process.stdout.write(table);
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors; the README has the same as a reference)')
+    .action(async () => {
+      const { schemaFileText } = await import('./scenario/json-schema.js');
+      process.stdout.write(schemaFileText());
     });
 
   registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), parseSeed, EXIT_WRONG, EXIT_USAGE });

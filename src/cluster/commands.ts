@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -51,6 +51,11 @@ function parseAddressing(v: string): Addressing | { kind: 'map-file'; file: stri
   throw new InvalidArgumentError('expected links, loopback:BASEPORT or map:FILE');
 }
 
+/** --addressing, its default shown as what one would type ("links"), not as the parsed object. */
+function addressingOption(description: string): Option {
+  return new Option('--addressing <plan>', description).argParser(parseAddressing).default(parseAddressing('links'), 'links');
+}
+
 function parseChoice<T extends string>(choices: readonly T[]): (v: string) => T {
   return (v) => {
     if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected ${choices.join(' or ')}`);
@@ -73,7 +78,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .requiredOption('--scenario <file>', 'scenario YAML file (the same file every node and the coordinator read)')
     .requiredOption('--node <name>', 'the node to run (s0, leaf1, h3, ...)')
     .requiredOption('--control <addr>', "the coordinator's control channel: unix:/path or tcp:host:port", parseAddress)
-    .option('--addressing <plan>', 'where link ends live: links (one subnet per link), loopback:BASEPORT, or map:FILE (node:port -> host:port, see ina addresses)', parseAddressing, { kind: 'links' } as Addressing)
+    .addOption(addressingOption('where link ends live: links (one subnet per link), loopback:BASEPORT, or map:FILE (node:port -> host:port, see ina addresses)'))
     .option('--shaping <how>', 'software (the emulator shapes links) or kernel (tc on this node\'s interfaces)', parseChoice(['software', 'kernel'] as const), 'software')
     .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
     .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing | { kind: 'map-file'; file: string }; shaping: 'software' | 'kernel'; readyFile?: string }) => {
@@ -175,7 +180,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .command('addresses')
     .description('print where every link end of a scenario lives under an addressing plan, as an address map to edit (for ina node --addressing map:FILE)')
     .argument('<file>', 'scenario YAML file')
-    .option('--addressing <plan>', 'links or loopback:BASEPORT', parseAddressing, { kind: 'links' } as Addressing)
+    .addOption(addressingOption('links or loopback:BASEPORT'))
     .action((file: string, o: { addressing: Addressing | { kind: 'map-file' } }) => {
       if (o.addressing.kind === 'map-file') throw new UsageError('ina addresses prints a map for a plan (links or loopback:BASEPORT); a map file is already one');
       const topology = buildTopology(loadScenario(file).topology);

@@ -9,6 +9,7 @@ import { listenControl, type ControlAddress, type ControlChannel } from './contr
 import { Collectives } from './collectives.js';
 import { COORDINATOR, Hub } from './hub.js';
 import type { NodeLauncher } from './launchers.js';
+import { defaultStartConcurrency, startBounded } from './bounded-start.js';
 import type { LinkSideCounters, NodeMessage } from './messages.js';
 import { mergeLinkSides, orderSwitchReports } from './fabric-counters.js';
 import { tierBytesOf, type Fabric } from '../run/fabric.js';
@@ -20,8 +21,10 @@ export interface UpOptions {
   readonly launcher: NodeLauncher;
   /** where nodes reach this coordinator */
   readonly listen: ControlAddress;
-  /** every node must have said it is ready within this long */
+  /** every node must have said it is ready within this long (of its start, when we start it) */
   readonly readyTimeoutMs?: number;
+  /** nodes being started at once, each until it reports ready (default: two per core) */
+  readonly startConcurrency?: number;
   /** a workload step some copies never reach fails after this long */
   readonly stepTimeoutMs?: number;
   /** a node must answer a counter read or a control-plane write within this long */
@@ -207,8 +210,16 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
 
   let fabric: Fabric | null = null;
   try {
-    await Promise.race([o.launcher.start(o.listen, (node, how) => fail(`node ${node} ${how}`)), failed]);
+    await Promise.race([o.launcher.prepare(), failed]);
     const readyMs = o.readyTimeoutMs ?? 60_000;
+    const startNode = o.launcher.startNode;
+    if (startNode) {
+      const exited = (node: string, how: string): void => fail(`node ${node} ${how}`);
+      await startBounded(nodes, o.startConcurrency ?? defaultStartConcurrency(), (node) => {
+        startNode(node, o.listen, exited);
+        return until(() => ready.has(node), readyMs, () => `node ${node} did not report ready within ${readyMs / 1000} s of its start`);
+      });
+    }
     await until(() => ready.size === nodes.length, readyMs, () => `nodes ${nodes.filter((n) => !ready.has(n)).join(', ')} did not report ready within ${readyMs / 1000} s`);
     log(`${nodes.length} nodes ready`);
 

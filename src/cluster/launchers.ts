@@ -12,8 +12,14 @@ export interface NodeLauncher {
   readonly kind: 'process' | 'netns' | 'attach';
   readonly addressing: Addressing;
   readonly shaping: 'software' | 'kernel';
-  /** starts every node; `exited` is told when one ends (with how, and its last words) */
-  start(control: ControlAddress, exited: (node: string, how: string) => void): Promise<void>;
+  /** makes what every node needs before any starts (network namespaces) */
+  prepare(): Promise<void>;
+  /**
+   * starts one node; `exited` is told when it ends (with how, and its last words). Absent when
+   * someone else starts the nodes. The coordinator calls it a few nodes at a time, each once the
+   * one before has reported ready (bounded-start.ts).
+   */
+  readonly startNode?: (node: string, control: ControlAddress, exited: (node: string, how: string) => void) => void;
   /** stops the nodes still running (TERM, then KILL after a grace period) and undoes start */
   stop(): Promise<void>;
   /** the same at once, synchronously (KILL): for a coordinator that is crashing */
@@ -124,9 +130,8 @@ export async function processLauncher(scenarioFile: string, topology: Topology, 
     kind: 'process',
     addressing,
     shaping: 'software',
-    async start(control, exited) {
-      for (const n of topology.nodes) procs.spawn(n.name, [], nodeArgs(scenarioFile, n.name, control, addressing, 'software'), exited);
-    },
+    async prepare() {},
+    startNode: (node, control, exited) => procs.spawn(node, [], nodeArgs(scenarioFile, node, control, addressing, 'software'), exited),
     stop: () => procs.stop(),
     stopNow: () => procs.killNow(),
   };
@@ -142,12 +147,10 @@ export function netnsLauncher(scenarioFile: string, topology: Topology, run: str
     kind: 'netns',
     addressing,
     shaping,
-    async start(control, exited) {
+    async prepare() {
       namespaces = createNamespaces(run, topology, cut);
-      for (const n of topology.nodes) {
-        procs.spawn(n.name, ['ip', 'netns', 'exec', namespaceOf(run, n.name)], nodeArgs(scenarioFile, n.name, control, addressing, shaping), exited);
-      }
     },
+    startNode: (node, control, exited) => procs.spawn(node, ['ip', 'netns', 'exec', namespaceOf(run, node)], nodeArgs(scenarioFile, node, control, addressing, shaping), exited),
     async stop() {
       await procs.stop();
       removeNamespaces(namespaces);
@@ -167,7 +170,7 @@ export function attachLauncher(): NodeLauncher {
     kind: 'attach',
     addressing: { kind: 'links' },
     shaping: 'software',
-    async start() {},
+    async prepare() {},
     async stop() {},
     stopNow() {},
   };

@@ -36,6 +36,9 @@ export class ByteSizeError extends Error {
 
 const SIZE = /^\s*(\d+)(?:\.(\d+))?\s*([A-Za-z]*)\s*$/;
 
+/** What parseByteSize accepts as a string, as a regular expression (for the JSON Schema). */
+export const BYTE_SIZE_PATTERN = `^\\s*\\d+(\\.\\d+)?\\s*(${Object.keys(BYTE_UNITS).join('|')})?\\s*$`;
+
 /** Bytes as a non-negative safe integer; throws ByteSizeError for anything else. */
 export function parseByteSize(input: unknown): number {
   if (typeof input === 'number') {

@@ -9,6 +9,7 @@ import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
 import { ACK_FRAME_BYTES } from '../../hosts/ring-allreduce.js';
 import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
+import { NEEDS_ROOT, skipUnless } from '../skip-unless.js';
 
 const files = scratch('cluster-test');
 afterAll(() => files.cleanup());
@@ -229,7 +230,8 @@ describe('ina up --mode attach', () => {
 });
 
 describe('ina up --mode netns', () => {
-  it.runIf(isRoot)('runs the quickstart\'s udp all-reduce across network namespaces with correct results, and leaves no namespace', async () => {
+  it('runs the quickstart\'s udp all-reduce across network namespaces with correct results, and leaves no namespace', async (ctx) => {
+    skipUnless(ctx, isRoot, NEEDS_ROOT);
     const json = `${files.dir}/netns.json`;
     const r = await ina(['up', 'scenarios/quickstart-udp.yaml', '--mode', 'netns', '--json', json], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -241,7 +243,8 @@ describe('ina up --mode netns', () => {
     expect(inaNamespaces()).toEqual([]);
   }, 360_000);
 
-  it.runIf(isRoot)('shaped links are shaped by the kernel (tc on each node\'s interfaces; what netem would do falls back to software where the kernel has none)', async () => {
+  it('shaped links are shaped by the kernel (tc on each node\'s interfaces; what netem would do falls back to software where the kernel has none)', async (ctx) => {
+    skipUnless(ctx, isRoot, NEEDS_ROOT);
     const f = files.write(
       'shaped.yaml',
       'name: shaped\ntopology: { kind: star, hosts: 3 }\nlinks: { rateGbps: 0.2, delayUs: 300, lossRate: 0.01, queueBytes: 16384 }\nworkloads:\n  - kind: pingall\n    count: 3\n  - kind: allreduce\n    algorithms: [ring]\n    bytes: 512KiB\n    dtype: int32\n    iterations: 2\n',
@@ -262,7 +265,8 @@ describe('ina up --mode netns', () => {
     expect(inaNamespaces()).toEqual([]);
   }, 150_000);
 
-  it.runIf(isRoot)('a node killed mid-run: named, exit 1, no process or namespace left; ina down cleans up after a killed coordinator', async () => {
+  it('a node killed mid-run: named, exit 1, no process or namespace left; ina down cleans up after a killed coordinator', async (ctx) => {
+    skipUnless(ctx, isRoot, NEEDS_ROOT);
     const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -300,7 +304,8 @@ describe('ina up --mode netns', () => {
     expect(nodeProcesses(LONG)).toEqual([]);
   }, 120_000);
 
-  it.runIf(isRoot)('Ctrl-C (SIGINT) stops the nodes and removes the namespaces before ina up exits 130', async () => {
+  it('Ctrl-C (SIGINT) stops the nodes and removes the namespaces before ina up exits 130', async (ctx) => {
+    skipUnless(ctx, isRoot, NEEDS_ROOT);
     const child = track(spawn(process.execPath, ['bin/ina.js', 'up', LONG, '--mode', 'netns', '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));

