@@ -9,11 +9,15 @@ function fmt(v: unknown, digits = 2): string {
 }
 
 function pingallLines(r: PingallResult): string[] {
-  return [
-    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies, rtt p50 ${fmt(r.rttUs.p50, 1)} us p99 ${fmt(r.rttUs.p99, 1)} us` +
+  const lines = [
+    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies${r.lost ? ` (${r.lost} lost)` : ''}, rtt p50 ${fmt(r.rttUs.p50, 1)} us p99 ${fmt(r.rttUs.p99, 1)} us` +
       (r.mismatched ? `, ${r.mismatched} mismatched` : '') +
+      (r.unanswered ? `, ${r.unanswered} pairs never answered` : '') +
       `  ${r.correct ? 'OK' : 'WRONG'}`,
   ];
+  // A lossy run's OK depends on a rule the reader should see; a failure always says which.
+  if (r.criterion && (r.lost > 0 || !r.correct)) lines.push(`  verdict: ${r.criterion}`);
+  return lines;
 }
 
 /** All-reduce results in the style of nccl-tests' all_reduce_perf (bandwidths in Gbit/s). */
