@@ -7,6 +7,7 @@ import { renderReport } from './report/table.js';
 import { registerClusterCommands, UsageError } from './cluster/commands.js';
 import { NeedsRootError } from './cluster/netns.js';
 import { registerExport } from './deploy/export-command.js';
+import { registerFuzz } from './cli/fuzz.js';
 
 /** Exit codes of the contract: 0 all correct, 1 some run wrong, 2 bad arguments or scenario. */
 export const EXIT_OK = 0;
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), parseSeed, EXIT_WRONG, EXIT_USAGE });
   registerExport(program);
+  registerFuzz(program, { writeJson, setCode: (c) => (code = c), parseSeed, progressBar, EXIT_WRONG });
 
   const bench = program.command('bench').description('measure the emulator');
   bench
