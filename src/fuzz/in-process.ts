@@ -36,7 +36,7 @@ export async function fuzzProgram(program: string, frames: number, seed: number)
   const source = new FrameSource(world, rng.fork('frames'));
   const delivery = new Delivery(world.topology, rng.fork('delivery'));
   const tally = new OutcomeTally();
-  const probes = world.topology.switches.map((name) => new OutcomeProbe(switches.get(name)!.pipeline, name, tally));
+  const probes = world.topology.switches.map((name) => new OutcomeProbe(switches.get(name)!, tally));
   const byClass = Object.fromEntries(FRAME_CLASSES.map((c) => [c, 0])) as Record<FrameClass, number>;
   const tick = (): void => {};
   const start = process.hrtime.bigint();

@@ -1,4 +1,4 @@
-import type { Pipeline, Emit } from '../pipeline/pipeline.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Counter } from '../pipeline/externs/counter.js';
 import { SHARP_STAT_NAMES, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
 
@@ -11,6 +11,7 @@ import { SHARP_STAT_NAMES, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology
  *   dropped:parser:<error>      rejected by the parser
  *   dropped:table[:stat]        dropped by the program (no route, TTL, an aggregation reason)
  *   dropped:passes              recirculated past the pass limit
+ *   dropped:<reason>            any other drop reason the target counts (queue, ...)
  *   exception                   the program threw (the engine counts it as an 'error' drop)
  *   thrown                      the engine itself let an exception out (it must never)
  *   unaccounted                 no counter moved and nothing left: a silent drop (must never)
@@ -56,79 +57,92 @@ export class OutcomeTally {
   }
 }
 
+/** What the probe reads: a switch target's own counters (src/switch's Switch has them all). */
+export interface ProbeTarget {
+  readonly name: string;
+  readonly pipeline: Pipeline;
+  /** frames handed to ports */
+  readonly packetsOut: number;
+  drops(): object;
+  consumed(): number;
+  receive(port: number, frame: Uint8Array): void;
+}
+
 /**
- * Watches one pipeline: `process` runs a frame through it and records its outcome in `tally`;
- * `observe` does the same for a frame someone else hands the pipeline (a switch target).
+ * Watches one switch target: `process` hands it a frame on a port and records the frame's
+ * outcome in `tally`; `observe` does the same around a delivery someone else makes (a socket).
+ * Drops are read from the target's drops() by whatever reasons it has, so a reason a target
+ * adds (a source guard's) is a drop with its name, never silence.
  */
 export class OutcomeProbe {
   private readonly stats: Counter | undefined;
   private readonly names: readonly string[];
   private readonly before: Float64Array;
   private readonly parserSeen = new Map<string, number>();
-  private emitted = 0;
-  private downstream: Emit = () => {};
-  private readonly emit: Emit;
+  private readonly reasons: readonly string[];
+  private readonly dropsBefore: Float64Array;
 
   constructor(
-    private readonly pipe: Pipeline,
-    private readonly switchName: string,
+    private readonly target: ProbeTarget,
     private readonly tally: OutcomeTally,
   ) {
+    const pipe = target.pipeline;
     this.stats = pipe.counters.get(SML_STATS_COUNTER);
     this.names = this.stats ? statNames(this.stats) : [];
     this.before = new Float64Array(this.names.length);
-    this.emit = (port, frame) => {
-      this.emitted++;
-      this.downstream(port, frame);
-    };
+    this.reasons = Object.keys(target.drops()).filter((k) => k !== 'error');
+    this.dropsBefore = new Float64Array(this.reasons.length);
   }
 
   process(frame: Uint8Array, port: number): void {
-    this.observe(frame, port, (emit) => this.pipe.process(frame, port, emit));
+    this.observe(frame, port, () => this.target.receive(port, frame));
   }
 
-  /**
-   * Runs `run`, which makes the pipeline process `frame` emitting through the emit it is given
-   * (copies are counted, then passed to `downstream`), and records the frame's outcome.
-   */
-  observe(frame: Uint8Array, port: number, run: (emit: Emit) => void, downstream: Emit = () => {}): void {
-    const p = this.pipe;
-    const d = p.drops;
-    const parser = d.parser;
-    const table = d.table;
-    const passes = d.passes;
-    const error = d.error;
-    const consumed = p.consumed;
+  /** Runs `run`, which makes the target receive `frame` on `port`, and records the frame's outcome. */
+  observe(frame: Uint8Array, port: number, run: () => void): void {
+    const t = this.target;
+    const p = t.pipeline;
+    const d0 = t.drops() as Record<string, number>;
+    const error = d0.error ?? 0;
+    const reasons = this.reasons;
+    const before = this.dropsBefore;
+    for (let i = 0; i < reasons.length; i++) before[i] = d0[reasons[i]!] ?? 0;
+    const consumed = t.consumed();
+    const out = t.packetsOut;
     const stats = this.stats;
     if (stats) for (let i = 0; i < this.before.length; i++) this.before[i] = stats.read(i).packets;
-    this.emitted = 0;
-    this.downstream = downstream;
     let thrown: unknown = null;
     try {
-      run(this.emit);
+      run();
     } catch (e) {
       thrown = e;
     }
-    const t = this.tally;
-    t.frames++;
-    t.copies += this.emitted;
+    const d = t.drops() as Record<string, number>;
+    const copies = t.packetsOut - out;
+    const tl = this.tally;
+    tl.frames++;
+    tl.copies += copies;
     let outcome: string;
     if (thrown !== null) outcome = 'thrown';
-    else if (d.error > error) outcome = 'exception';
-    else if (this.emitted > 0) outcome = 'forwarded' + this.statDelta();
-    else if (p.consumed > consumed) outcome = 'consumed' + this.statDelta();
-    else if (d.parser > parser) outcome = `dropped:parser:${this.parserError()}`;
-    else if (d.passes > passes) outcome = 'dropped:passes';
-    else if (d.table > table) outcome = 'dropped:table' + this.statDelta();
-    else outcome = 'unaccounted';
-    t.add(outcome);
+    else if ((d.error ?? 0) > error) outcome = 'exception';
+    else if (copies > 0) outcome = 'forwarded' + this.statDelta();
+    else if (t.consumed() > consumed) outcome = 'consumed' + this.statDelta();
+    else {
+      let reason = '';
+      for (let i = 0; i < reasons.length && reason === ''; i++) if ((d[reasons[i]!] ?? 0) > before[i]!) reason = reasons[i]!;
+      if (reason === 'parser') outcome = `dropped:parser:${this.parserError()}`;
+      else if (reason === 'table') outcome = 'dropped:table' + this.statDelta();
+      else if (reason !== '') outcome = `dropped:${reason}`;
+      else outcome = 'unaccounted';
+    }
+    tl.add(outcome);
     if (outcome === 'thrown' || outcome === 'exception') {
-      t.exceptions++;
-      if (t.samples.length < MAX_SAMPLES) {
+      tl.exceptions++;
+      if (tl.samples.length < MAX_SAMPLES) {
         const e = thrown ?? p.lastError;
-        t.samples.push({
+        tl.samples.push({
           program: p.program.name,
-          switch: this.switchName,
+          switch: t.name,
           port,
           message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
           frame: Buffer.from(frame.subarray(0, 96)).toString('hex'),
@@ -148,7 +162,7 @@ export class OutcomeProbe {
 
   /** The parser error kind whose count moved. */
   private parserError(): string {
-    for (const [kind, n] of this.pipe.parser.errors) {
+    for (const [kind, n] of this.target.pipeline.parser.errors) {
       if (n !== (this.parserSeen.get(kind) ?? 0)) {
         this.parserSeen.set(kind, n);
         return kind;

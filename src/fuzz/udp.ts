@@ -8,7 +8,7 @@ import { Delivery } from './deliver.js';
 import { FrameSource, FRAME_CLASSES, type FrameClass } from './frames.js';
 import { OutcomeProbe, OutcomeTally } from './outcomes.js';
 import type { ProgramFuzzResult } from './in-process.js';
-import { buildWorld, inProcessSwitch, type FuzzSwitch } from './world.js';
+import { buildWorld, inProcessSwitch } from './world.js';
 
 /** A fuzzing run through one switch target on real UDP sockets. */
 export interface UdpFuzzResult extends ProgramFuzzResult {
@@ -62,21 +62,20 @@ export async function fuzzProgramOverUdp(program: string, frames: number, seed: 
       program,
       seed,
       clock: new RealClock(),
-      makeSwitch: (name, prog, env): FuzzSwitch => {
+      makeSwitch: (name, prog, env): Switch => {
         if (name !== target) return inProcessSwitch(name, prog, env);
         sw = new Switch({ name, program: prog, ports: mine, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options });
-        const s = sw;
-        return { name, pipeline: s.pipeline, ports: portCount, controlPlane: s.controlPlane, resources: () => s.resources() };
+        return sw;
       },
     });
     const targetSwitch = sw as Switch | null;
     if (!targetSwitch) throw new Error(`fuzz: no switch ${target} in the fuzzing fabric`);
     const tally = new OutcomeTally();
-    const probe = new OutcomeProbe(targetSwitch.pipeline, target, tally);
-    // Every frame the target's sockets deliver goes through the probe, which reads its outcome.
-    const pipe = targetSwitch.pipeline;
-    const original = pipe.process.bind(pipe);
-    pipe.process = (frame, port, emit) => probe.observe(frame, port, (counting) => original(frame, port, counting), emit);
+    const probe = new OutcomeProbe(targetSwitch, tally);
+    // Every frame the target's sockets deliver goes through the probe, which reads its outcome
+    // (the ports call the switch's receive by name, so this instance's own receive is theirs).
+    const receive = targetSwitch.receive.bind(targetSwitch);
+    targetSwitch.receive = (port, frame) => probe.observe(frame, port, () => receive(port, frame));
 
     const rng = createRng(seed).fork(`fuzz:${program}`);
     const source = new FrameSource(world, rng.fork('frames'));

@@ -1,12 +1,12 @@
 import { SimClock } from '../net/sim-clock.js';
 import { createRng, mixLabel } from '../net/rng.js';
-import { Pipeline, type Emit } from '../pipeline/pipeline.js';
 import type { PipelineEnv, ProgramFactory } from '../pipeline/program.js';
-import type { ControlPlane } from '../pipeline/control-plane.js';
 import type { Clock } from '../net/clock.js';
+import type { FrameHandler, Port } from '../net/port.js';
+import { Switch } from '../switch/switch.js';
 import { loadProgram } from '../run/registry.js';
 import { leafSpineTopology } from '../topology/leaf-spine.js';
-import { installRoutes, type Programmable } from '../topology/routing-controller.js';
+import { installRoutes } from '../topology/routing-controller.js';
 import { AggregationManager } from '../topology/aggregation-manager.js';
 import { nodeByName, portsOf, type Topology } from '../topology/types.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../wire/protocols.js';
@@ -50,11 +50,6 @@ export interface FuzzWorld {
   readonly workers: number;
 }
 
-/** One switch of the world: something that processes a frame arriving on a port. */
-export interface FuzzSwitch extends Programmable {
-  readonly pipeline: Pipeline;
-  readonly ports: number;
-}
 
 /** What every switch's program is told, as src/run/fabric.ts tells it. */
 export function switchOptions(topo: Topology, name: string, scheme: string): Record<string, unknown> {
@@ -76,29 +71,44 @@ function schemeOf(program: string): string {
 export interface WorldOptions {
   readonly program: string;
   readonly seed: number;
-  /** builds one switch (default: a bare pipeline on a virtual clock, for in-process runs) */
-  readonly makeSwitch?: (name: string, program: ProgramFactory, env: Omit<PipelineEnv, 'queueBytes'>) => FuzzSwitch;
+  /** builds one switch (default: a switch target whose ports go nowhere, for in-process runs) */
+  readonly makeSwitch?: (name: string, program: ProgramFactory, env: SwitchEnv) => Switch;
   readonly clock?: Clock;
 }
 
-/** A bare pipeline: emits go to `emit`, set by whoever drives it. */
-export function inProcessSwitch(name: string, program: ProgramFactory, env: Omit<PipelineEnv, 'queueBytes'>): FuzzSwitch {
-  const pipeline = new Pipeline(program, { ...env, queueBytes: () => 0 });
-  return { name, pipeline, ports: env.portCount, controlPlane: pipeline.controlPlane as ControlPlane<unknown>, resources: () => pipeline.resources() };
+export type SwitchEnv = Omit<PipelineEnv, 'queueBytes' | 'switchName'>;
+
+/** A port whose frames go nowhere: the switch target counts what it sends, that is all a fuzzer needs. */
+class NowherePort implements Port {
+  constructor(readonly name: string) {}
+  send(_frame: Uint8Array): void {}
+  onReceive(_handler: FrameHandler): void {}
+  queuedBytes(): number {
+    return 0;
+  }
+  close(): void {}
 }
 
-export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; switches: Map<string, FuzzSwitch>; clock: Clock }> {
+/**
+ * The switch target (src/switch) on ports that go nowhere, so that a frame meets everything a
+ * running switch does to it (the target's own checks, then the program), without sockets.
+ */
+export function inProcessSwitch(name: string, program: ProgramFactory, env: SwitchEnv): Switch {
+  const ports = Array.from({ length: env.portCount }, (_, i) => new NowherePort(`${name}:${i}`));
+  return new Switch({ name, program, ports, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options });
+}
+
+export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; switches: Map<string, Switch>; clock: Clock }> {
   const topo = leafSpineTopology(2, 2, 4);
   const program = await loadProgram(o.program);
   const clock = o.clock ?? new SimClock();
   const rng = createRng(o.seed);
   const make = o.makeSwitch ?? inProcessSwitch;
-  const switches = new Map<string, FuzzSwitch>();
+  const switches = new Map<string, Switch>();
   for (const name of topo.switches) {
     switches.set(
       name,
       make(name, program, {
-        switchName: name,
         seed: mixLabel(o.seed, name),
         rng: rng.fork(`switch:${name}`),
         clock,
@@ -142,4 +152,3 @@ export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; s
   };
 }
 
-export type { Emit };

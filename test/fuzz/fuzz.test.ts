@@ -10,10 +10,9 @@ import { fuzzProgram, FUZZ_PROGRAMS } from '../../src/fuzz/in-process.js';
 import { fuzzProgramOverUdp } from '../../src/fuzz/udp.js';
 import { OutcomeProbe, OutcomeTally } from '../../src/fuzz/outcomes.js';
 import { FrameSource } from '../../src/fuzz/frames.js';
-import { buildWorld } from '../../src/fuzz/world.js';
+import { buildWorld, inProcessSwitch } from '../../src/fuzz/world.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { defineProgram } from '../../src/pipeline/program.js';
 import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import { OFF_PROTOCOL } from '../../src/wire/common-header.js';
@@ -84,11 +83,12 @@ describe('the harness reports what goes wrong', () => {
     },
   });
 
+  const env = { seed: 1, rng: createRng(1), clock: new SimClock(), portCount: 2, options: {} };
+
   it('a program that throws: counted as exceptions, with samples naming the program and the frame', async () => {
     const { world } = await buildWorld({ program: 'l3', seed: 1 });
-    const pipe = new Pipeline(faulty, { switchName: 'x', seed: 1, rng: createRng(1), clock: new SimClock(), portCount: 2, queueBytes: () => 0, options: {} });
     const tally = new OutcomeTally();
-    const probe = new OutcomeProbe(pipe, 'x', tally);
+    const probe = new OutcomeProbe(inProcessSwitch('x', faulty, env), tally);
     const source = new FrameSource(world, createRng(2));
     for (let i = 0; i < 2000; i++) probe.process(source.next().frame, 0);
     expect(tally.exceptions).toBeGreaterThan(0);
@@ -98,9 +98,8 @@ describe('the harness reports what goes wrong', () => {
   });
 
   it('a frame that leaves no trace (no counter, no copy) is "unaccounted", and the run fails', () => {
-    const pipe = new Pipeline(faulty, { switchName: 'y', seed: 1, rng: createRng(1), clock: new SimClock(), portCount: 2, queueBytes: () => 0, options: {} });
     const tally = new OutcomeTally();
-    const probe = new OutcomeProbe(pipe, 'y', tally);
+    const probe = new OutcomeProbe(inProcessSwitch('y', faulty, env), tally);
     probe.observe(new Uint8Array(10), 0, () => {});
     probe.observe(new Uint8Array(10), 0, () => {
       throw new Error('escaped');
