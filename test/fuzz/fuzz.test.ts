@@ -4,6 +4,7 @@
  * exactly one outcome, and the counts depend only on the seed. And the harness can fail: a
  * program that throws, or a target that swallows a frame without counting it, is reported.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runFuzz, fuzzPassed } from '../../src/fuzz/run.js';
 import { fuzzProgram, FUZZ_PROGRAMS } from '../../src/fuzz/in-process.js';
@@ -49,6 +50,18 @@ describe('ina fuzz, in-process', () => {
       expect(o['dropped:table:unknownWorker'], name).toBeGreaterThan(0);
       expect(o['dropped:parser:SwitchmlLength'], name).toBeGreaterThan(0);
     }
+  }, 60_000);
+
+  it('for any seed and program: no exception and one outcome per frame', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...FUZZ_PROGRAMS), fc.integer({ min: 0, max: 0xffffffff }), async (program, seed) => {
+        const r = await fuzzProgram(program, 600, seed);
+        expect(r.exceptions, JSON.stringify(r.samples)).toBe(0);
+        expect(sum(r.outcomes)).toBe(600);
+        expect(r.outcomes.unaccounted ?? 0).toBe(0);
+      }),
+      { numRuns: 14 },
+    );
   }, 60_000);
 
   it('counts depend only on the seed', async () => {
