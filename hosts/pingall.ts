@@ -9,6 +9,7 @@ import {
   OFF_DST, OFF_SRC, OFF_TYPE, OFF_SRCPORT, OFF_DSTPORT, HEADER_BYTES, frameSeq, frameTimestamp,
 } from '../src/wire/common-header.js';
 import { readU16, readU32, writeU32, writeU16 } from '../src/wire/bytes.js';
+import { pingPlan, pingVerdict } from './pingall-verdict.js';
 
 export interface PingallSpec {
   count: number;
@@ -27,8 +28,14 @@ function pingTimeoutNs(ctx: WorkloadContext): number {
   return BASE_TIMEOUT_NS + 4 * 2 * pathLinks * maxOneWayNs;
 }
 
+/** Links a request and its reply cross at most: up and down every tier, both ways. */
+function roundTripLinks(ctx: WorkloadContext): number {
+  return 2 * 2 * Math.max(1, ctx.topology.tierKeys.length);
+}
+
 /**
- * Every host pings every other host `count` times, one request in flight per ordered pair.
+ * Every host pings every other host `count` times, one request in flight per ordered pair;
+ * a pair with no answer yet may ask `retries` more times (lossy links, see pingall-verdict.ts).
  * A reply must echo its request's pair and sequence and payload; anything else is a mismatch.
  */
 class Pinger extends HostAgent {
@@ -44,12 +51,15 @@ class Pinger extends HostAgent {
   private nextSeq: number[];
   private readonly timeoutNs: number;
   private timeouts: Array<{ cancel(): void } | null>;
+  /** per destination index: some request answered */
+  private answered: boolean[];
 
   constructor(
     ctx: WorkloadContext,
     readonly index: number,
     private readonly peers: readonly number[],
     private readonly count: number,
+    private readonly retries: number,
     private readonly onPairDone: () => void,
   ) {
     super(ctx.hosts[index]!, PROTO_PING);
@@ -57,6 +67,17 @@ class Pinger extends HostAgent {
     this.awaiting = peers.map(() => -1);
     this.nextSeq = peers.map(() => 0);
     this.timeouts = peers.map(() => null);
+    this.answered = peers.map(() => false);
+  }
+
+  /** Ordered pairs from this host that never got an answer. */
+  get unanswered(): number {
+    return this.answered.filter((a, j) => j !== this.index && !a).length;
+  }
+
+  /** Requests sent beyond `count` (retries of unanswered pairs). */
+  get retried(): number {
+    return this.sent - this.count * (this.peers.length - 1);
   }
 
   /** Answers pings from now on (every host listens before any host asks). */
@@ -71,7 +92,7 @@ class Pinger extends HostAgent {
   }
 
   private ping(j: number, seq: number): void {
-    if (seq >= this.count) {
+    if (seq >= this.count && (this.answered[j] || seq >= this.count + this.retries)) {
       this.onPairDone();
       return;
     }
@@ -127,6 +148,7 @@ class Pinger extends HostAgent {
       return;
     }
     this.received++;
+    this.answered[j] = true;
     this.rtts.push(this.now - frameTimestamp(f));
     this.awaiting[j] = -1;
     this.timeouts[j]?.cancel();
@@ -142,6 +164,8 @@ interface PingTally {
   received: number;
   mismatched: number;
   late: number;
+  unanswered: number;
+  retries: number;
 }
 
 const pingall: WorkloadModule<PingallSpec> = {
@@ -161,7 +185,9 @@ const pingall: WorkloadModule<PingallSpec> = {
       ctx.progress(finished / localPairs);
       if (finished === localPairs) done.resolve();
     };
-    const pingers = here.map((i) => new Pinger(ctx, i, addresses, spec.count, onPairDone));
+    const maxLoss = ctx.fabric.links.reduce((m, l) => Math.max(m, l.config.lossRate), 0);
+    const plan = pingPlan(pairs, spec.count, ctx.fabric.lossy ? maxLoss : 0, roundTripLinks(ctx));
+    const pingers = here.map((i) => new Pinger(ctx, i, addresses, spec.count, plan.retries, onPairDone));
     let tallies: PingTally[];
     try {
       pingers.forEach((p) => p.listen());
@@ -175,6 +201,8 @@ const pingall: WorkloadModule<PingallSpec> = {
         received: pingers.reduce((s, p) => s + p.received, 0),
         mismatched: pingers.reduce((s, p) => s + p.mismatched, 0),
         late: pingers.reduce((s, p) => s + p.late, 0),
+        unanswered: pingers.reduce((s, p) => s + p.unanswered, 0),
+        retries: pingers.reduce((s, p) => s + p.retried, 0),
       };
       // Hosts keep answering until every process has its replies.
       tallies = await ctx.cluster.allGather('pingall: tallies', here.length > 0 ? mine : null);
@@ -182,12 +210,12 @@ const pingall: WorkloadModule<PingallSpec> = {
       pingers.forEach((p) => p.stop());
     }
     const rtts = tallies.flatMap((t) => t.rttsUs);
-    const total = (k: 'sent' | 'received' | 'mismatched' | 'late'): number => tallies.reduce((s, t) => s + t[k], 0);
+    const total = (k: 'sent' | 'received' | 'mismatched' | 'late' | 'unanswered' | 'retries'): number => tallies.reduce((s, t) => s + t[k], 0);
     const sent = total('sent');
     const received = total('received');
     const mismatched = total('mismatched');
     const late = total('late');
-    const lossy = ctx.fabric.lossy;
+    const unanswered = total('unanswered');
     const result: PingallResult = {
       workload: 'pingall',
       pairs,
@@ -201,8 +229,10 @@ const pingall: WorkloadModule<PingallSpec> = {
       },
       mismatched,
       late,
-      // On lossless links every request must come back; on lossy ones, every reply must match.
-      correct: mismatched === 0 && (lossy ? received > 0 || pairs === 0 : received === sent),
+      lost: sent - received,
+      retries: total('retries'),
+      unanswered,
+      ...pingVerdict(plan, { sent, received, mismatched, unanswered }),
     };
     return [result];
   },

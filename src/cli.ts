@@ -8,6 +8,7 @@ import { renderReport } from './report/table.js';
 import { registerClusterCommands, UsageError } from './cluster/commands.js';
 import { NeedsRootError } from './cluster/netns.js';
 import { registerExport } from './deploy/export-command.js';
+import { registerFuzz } from './cli/fuzz.js';
 
 /** The package's version, for `ina --version`: package.json is the one place it is written. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -124,6 +125,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerClusterCommands(program, { writeJson, progressBar, setCode: (c) => (code = c), parseSeed, EXIT_WRONG, EXIT_USAGE });
   registerExport(program);
+  registerFuzz(program, { writeJson, setCode: (c) => (code = c), parseSeed, progressBar, EXIT_WRONG });
 
   const bench = program.command('bench').description('measure the emulator');
   bench

@@ -3,6 +3,7 @@ import type { Table, DirectEntry, IndirectEntry } from './table.js';
 import type { BoundAction } from './action.js';
 import type { FieldMatch } from './match-types.js';
 import type { Replica } from './replication.js';
+import { explicitDontCare } from './dont-care.js';
 
 /**
  * The control-plane API, in P4Runtime's vocabulary: Write of INSERT/MODIFY/DELETE updates on
@@ -217,11 +218,10 @@ export class ControlPlane<M> {
 
   private applyTableEntry(type: UpdateType, e: TableEntryEntity): void {
     const t = this.table(e.table);
-    if (e.isDefault) {
-      if (type !== 'MODIFY') throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: the default action can only be modified`, t.name);
-      if (!e.action) throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: default action missing`, t.name);
-      t.defaultAction = this.bind(t, e.action, `table ${t.name}`);
-      return;
+    if (e.isDefault) return this.applyDefaultEntry(type, t, e);
+    // P4Runtime: a keyless table holds only its default entry, so INSERT is INVALID_ARGUMENT.
+    if (type === 'INSERT' && t.spec.keys.length === 0) {
+      throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name} has no key fields: only its default entry can be written (MODIFY with isDefault)`, t.name);
     }
     const match = this.matchList(t, e.match ?? {});
     const priority = e.priority ?? 0;
@@ -243,6 +243,25 @@ export class ControlPlane<M> {
       throw err;
     }
     if (t.profile && old && !('action' in old)) t.profile.release(old);
+  }
+
+  /**
+   * The default entry, by P4Runtime's rules: only MODIFY, with no match and no priority (it is
+   * not an entry one can look up); a MODIFY with no action resets it to the program's default.
+   */
+  private applyDefaultEntry(type: UpdateType, t: Table<M>, e: TableEntryEntity): void {
+    if (type !== 'MODIFY') throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: the default entry can only be modified, not ${type}`, t.name);
+    const fields = Object.keys(e.match ?? {});
+    if (fields.length > 0) {
+      throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: the default entry takes no match (got ${fields.join(', ')})`, t.name, fields[0]);
+    }
+    if (e.priority !== undefined && e.priority !== 0) {
+      throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: the default entry takes no priority (got ${e.priority})`, t.name, 'priority');
+    }
+    if (e.memberId !== undefined || e.groupId !== undefined) {
+      throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: the default entry takes a direct action, not a memberId or groupId`, t.name);
+    }
+    t.defaultAction = e.action ? this.bind(t, e.action, `table ${t.name}`) : t.programDefault;
   }
 
   private entryValue(t: Table<M>, e: TableEntryEntity): DirectEntry<M> | IndirectEntry {
@@ -293,7 +312,13 @@ export class ControlPlane<M> {
         throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: no key field ${name} (fields: ${t.spec.keys.map((k) => k.name).join(', ')})`, t.name, name);
       }
     }
-    return t.spec.keys.map((k) => match[k.name] ?? { kind: 'wildcard' as const });
+    return t.spec.keys.map((k) => {
+      const m = match[k.name];
+      if (m === undefined) return { kind: 'wildcard' as const };
+      const why = m !== null && typeof m === 'object' ? explicitDontCare(k, m) : null;
+      if (why !== null) throw new ControlPlaneError('INVALID_ARGUMENT', `table ${t.name}: field ${k.name}: ${why}`, t.name, k.name);
+      return m;
+    });
   }
 
   private applyMulticast(type: UpdateType, e: MulticastGroupEntity): void {

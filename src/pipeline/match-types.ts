@@ -13,9 +13,10 @@ export interface KeyFieldSpec {
 
 /**
  * One field of an entry's key. `wildcard` is P4Runtime's omitted field ("don't care"): allowed
- * for lpm, ternary, range and optional fields, never for exact ones. The equivalent explicit
- * forms (lpm prefixLen 0, ternary mask 0, range [0, 2^width-1]) are accepted and stored as
- * wildcard, so both spellings name the same entry.
+ * for lpm, ternary, range and optional fields, never for exact ones. The control plane refuses
+ * the equivalent explicit forms (lpm prefixLen 0, ternary mask 0, range [0, 2^width-1]) as
+ * P4Runtime does (src/pipeline/dont-care.ts); a MatchTable used directly still stores them as
+ * wildcard, so both spellings name the same entry there.
  */
 export type FieldMatch =
   | { kind: 'exact'; value: number }

@@ -65,6 +65,8 @@ export class Table<M> {
   readonly profile: ActionProfile<BoundAction<M>> | null;
   readonly actions: ReadonlyMap<string, ActionDef<M>>;
   defaultAction: BoundAction<M>;
+  /** the program's own default action, which a MODIFY of the default entry with no action restores */
+  readonly programDefault: BoundAction<M>;
   readonly result: ApplyResult = { hit: false, actionRun: '' };
   private readonly key: number[];
   /** reused for every packet whose entry is a group: no allocation on the hot path */
@@ -86,7 +88,8 @@ export class Table<M> {
     for (const a of spec.actions) actions.set(a.name, a);
     if (!actions.has(noAction.name)) actions.set(noAction.name, noAction);
     this.actions = actions;
-    this.defaultAction = { action: spec.defaultAction ?? noAction, params: spec.defaultParams ?? [] };
+    this.programDefault = { action: spec.defaultAction ?? noAction, params: spec.defaultParams ?? [] };
+    this.defaultAction = this.programDefault;
     this.key = new Array<number>(spec.keys.length).fill(0);
   }
 

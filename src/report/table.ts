@@ -8,11 +8,15 @@ function fmt(v: unknown, digits = 2): string {
 }
 
 function pingallLines(r: PingallResult): string[] {
-  return [
-    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies, rtt p50 ${formatMicros(r.rttUs.p50)} p99 ${formatMicros(r.rttUs.p99)}` +
+  const lines = [
+    `pingall: ${r.pairs} pairs, ${r.received}/${r.sent} replies${r.lost ? ` (${r.lost} lost)` : ''}, rtt p50 ${formatMicros(r.rttUs.p50)} p99 ${formatMicros(r.rttUs.p99)}` +
       (r.mismatched ? `, ${r.mismatched} mismatched` : '') +
+      (r.unanswered ? `, ${r.unanswered} pairs never answered` : '') +
       `  ${r.correct ? 'OK' : 'WRONG'}`,
   ];
+  // A lossy run's OK depends on a rule the reader should see; a failure always says which.
+  if (r.criterion && (r.lost > 0 || !r.correct)) lines.push(`  verdict: ${r.criterion}`);
+  return lines;
 }
 
 /** The fields of a flows result the table shows (hosts/flows.ts writes them). */

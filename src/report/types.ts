@@ -23,6 +23,14 @@ export interface PingallResult {
   rttUs: Percentiles & { mean: number; max: number };
   mismatched: number;
   late: number;
+  /** requests with no matching reply in time: sent - received */
+  lost: number;
+  /** requests beyond `count`, sent by pairs still unanswered (lossy links only) */
+  retries: number;
+  /** ordered pairs that never answered */
+  unanswered: number;
+  /** the rule `correct` applies, in words */
+  criterion: string;
   correct: boolean;
 }
 

@@ -51,7 +51,8 @@ class RefTrTcm {
 
 const configArb = (unit: MeterUnit): fc.Arbitrary<MeterConfig> => {
   const rate = unit === 'bytes' ? fc.integer({ min: 0, max: 2_000_000 }) : fc.integer({ min: 0, max: 20_000 });
-  const burst = unit === 'bytes' ? fc.integer({ min: 0, max: 6000 }) : fc.integer({ min: 0, max: 10 });
+  // RFC 2698 requires both bursts > 0 (a 0 is refused: test/pipeline/p4runtime-rules.test.ts)
+  const burst = unit === 'bytes' ? fc.integer({ min: 1, max: 6000 }) : fc.integer({ min: 1, max: 10 });
   return fc.record({ cir: rate, extra: rate, cburst: burst, pburst: burst }).map(({ cir, extra, cburst, pburst }) => ({ cir, pir: cir + extra, cburst, pburst }));
 };
 

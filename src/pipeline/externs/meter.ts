@@ -11,11 +11,11 @@ export type MeterUnit = 'bytes' | 'packets';
 export interface MeterConfig {
   /** committed rate, units per second */
   cir: number;
-  /** committed burst, units */
+  /** committed burst, units, > 0 */
   cburst: number;
   /** peak rate, units per second, >= cir */
   pir: number;
-  /** peak burst, units */
+  /** peak burst, units, > 0 */
   pburst: number;
 }
 
@@ -76,6 +76,14 @@ export class Meter {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
         throw new TableError('INVALID_ARGUMENT', this.name, `index ${i}: ${label} ${v} is not a finite number >= 0`, undefined, 'meter');
       }
+    }
+    // RFC 2698 section 2 requires both burst sizes (CBS, PBS) to be greater than 0:
+    // an empty bucket would turn every packet red (or yellow) whatever the rates say.
+    for (const [label, v] of [
+      ['cburst', cburst],
+      ['pburst', pburst],
+    ] as const) {
+      if (v === 0) throw new TableError('INVALID_ARGUMENT', this.name, `index ${i}: ${label} must be greater than 0 (RFC 2698)`, undefined, 'meter');
     }
     if (pir < cir) {
       throw new TableError('INVALID_ARGUMENT', this.name, `index ${i}: pir ${pir} < cir ${cir}`, undefined, 'meter');
