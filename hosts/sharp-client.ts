@@ -4,6 +4,7 @@ import type { TreePlan } from '../src/topology/aggregation-manager.js';
 import { HEADER_BYTES } from '../src/wire/common-header.js';
 import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../src/wire/sharp.js';
 import type { AlgorithmFactory } from './collective.js';
+import { blameClause } from './aggregation-blame.js';
 import {
   defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
 } from './aggregation-client.js';
@@ -85,11 +86,16 @@ export const createSharp: AlgorithmFactory = async (o) => {
         elementsPerPacket: plan.elementsPerPacket,
         upstream: plan.upstream.map((u) => u.address),
         label: `sharp job ${plan.jobId} (tree rooted at ${plan.root})`,
-        deadMessage: (rank, host, slot, packet, retries) => {
+        deadMessage: (rank, host, slot, packet, retries, d) => {
           const up = plan.upstream[rank]!;
+          const sp = plan.switches.find((x) => x.name === up.switch)!;
           return (
             `sharp job ${plan.jobId}: the tree rooted at ${plan.root} did not answer ${host} on slot ${slot} (packet ${packet}) ` +
-            `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)})`
+            `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)}): ` +
+            blameClause({
+              fabric, switchName: sp.name, members: sp.children.map((c) => c.name), copy: 2 * (sp.slotBase + slot) + d.ver, packet, host,
+              lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+            })
           );
         },
         onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),

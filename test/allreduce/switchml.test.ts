@@ -502,7 +502,7 @@ describe('switchml end to end, sim', () => {
     const r = await runScenario(s);
     const [run] = r.runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
-    expect(run!.error).toMatch(/aggregator s0 \(10\.255\.0\.1\) did not answer h\d on slot \d+ .* after 40 retransmissions/);
+    expect(run!.error).toMatch(/h\d's packet \d+ on slot \d+ got no result from aggregator s0 \(10\.255\.0\.1\) after 40 retransmissions/);
     expect(seen.releases).toBe(1);
     expect(seen.problems).toEqual([]);
   });
