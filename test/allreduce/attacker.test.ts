@@ -18,7 +18,8 @@ import { buildTopology } from '../../src/topology/from-spec.js';
 import { nodeByName } from '../../src/topology/types.js';
 import { writeU16, writeU32 } from '../../src/wire/bytes.js';
 import { makeFrame, OFF_SRC } from '../../src/wire/common-header.js';
-import { PROTO_RING, PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
+import { PROTO_FLOW, PROTO_RING, PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
+import { FLOW_BASE_PORT, FLOW_DATA, FLOW_HEADER_BYTES, FLOW_OFF_FLOW, FLOW_OFF_JOB, FLOW_OFF_VALUE } from '../../src/wire/flow.js';
 import {
   SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_UPDATE, encodeSwitchmlFrame,
 } from '../../src/wire/switchml.js';
@@ -101,6 +102,32 @@ describe('source guard at the edge', () => {
     expect(run.wrongElements).toBe(0);
     expect(report.switches[0]!.drops.spoofed).toBe(4);
     expect(report.switches[0]!.aggregation!.duplicate).toBe(0);
+  });
+
+  it('flows: frames from a job host that is not a flow\'s sender cannot claim the flow', async () => {
+    // h2 takes part in the flows job, but h0's and h1's flows are not its to send; its link is faster
+    const s = validateScenario(
+      {
+        name: 'flow-hijack', mode: 'sim', topology: { kind: 'star', hosts: 3 },
+        links: { rateGbps: 10, delayUs: 5, overrides: [{ between: ['h2', 's0'], delayUs: 0 }] },
+        workloads: [{ kind: 'flows', distribution: 'fixed', sizeBytes: 4096, load: 0.5, count: 30, pattern: 'all-to-all' }],
+      },
+      '<test>',
+    );
+    const report = await runAttacked(s, 'h2', (f) =>
+      Array.from({ length: 30 }, (_, flow) => ['h0', 'h1'].map((dst) => {
+        // job 1; a port no planned flow uses
+        const frame = makeFrame({ type: FLOW_DATA, protocol: PROTO_FLOW, src: address(f, 'h2'), dst: address(f, dst), srcPort: 1, dstPort: FLOW_BASE_PORT + 1, seq: 0 }, FLOW_HEADER_BYTES + 1400);
+        writeU16(frame, FLOW_OFF_JOB, 1);
+        writeU32(frame, FLOW_OFF_FLOW, flow);
+        writeU32(frame, FLOW_OFF_VALUE, 4096);
+        return { atNs: 0, frame };
+      })).flat(),
+    );
+    const run = report.runs[0] as unknown as { correct: boolean; completed: number; corruptFrames: number };
+    expect(run.correct, JSON.stringify(run)).toBe(true);
+    expect(run.completed).toBe(30);
+    expect(run.corruptFrames).toBe(0);
   });
 
   it('property: an attacker sending arbitrary frames never makes ring, switchml or sharp return a wrong result', async () => {
