@@ -88,13 +88,15 @@ export const createSharp: AlgorithmFactory = async (o) => {
         label: `sharp job ${plan.jobId} (tree rooted at ${plan.root})`,
         deadMessage: (rank, host, slot, packet, retries, d) => {
           const up = plan.upstream[rank]!;
-          const sp = plan.switches.find((x) => x.name === up.switch)!;
           return (
             `sharp job ${plan.jobId}: the tree rooted at ${plan.root} did not answer ${host} on slot ${slot} (packet ${packet}) ` +
             `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)}): ` +
             blameClause({
-              fabric, switchName: sp.name, members: sp.children.map((c) => c.name), copy: 2 * (sp.slotBase + slot) + d.ver, packet, host,
-              lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+              fabric, switchName: up.switch, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+              level: (name) => {
+                const sp = plan.switches.find((x) => x.name === name);
+                return sp && { slotBase: sp.slotBase, members: sp.children.map((c) => c.name), parent: sp.parent };
+              },
             })
           );
         },

@@ -67,8 +67,8 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
           `switchml job ${plan.jobId}: ${host}'s packet ${packet} on slot ${slot} got no result from aggregator ${plan.aggregator} ` +
           `(${formatAddress(plan.aggregatorAddress)}) after ${retries} retransmissions: ` +
           blameClause({
-            fabric, switchName: plan.aggregator, members: plan.workers, copy: 2 * (plan.slotBase + slot) + d.ver, packet, host,
-            lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+            fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+            level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
           }),
         onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),

@@ -559,6 +559,8 @@ describe('sharp end to end, sim', () => {
     const [run] = (await runScenario(s)).runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
     expect(run!.error).toMatch(/sharp job 1: the tree rooted at spine0 did not answer h\d on slot \d+ \(packet \d+\) after 40 retransmissions to leaf\d \(10\.255\.0\.\d\)/);
+    // the cut is between leaf1 and spine0: the worker's leaf is complete, spine0 waits for leaf1's partial
+    expect(run!.error).toMatch(/the round completed on leaf\d \(every contribution arrived\) but its total never came down from spine0: the round on spine0 waits for leaf1 \(contributions arrived from leaf0\)/);
     expect(seen.releases).toBe(1);
     expect(seen.problems).toEqual([]);
   });
