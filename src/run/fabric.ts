@@ -10,14 +10,14 @@ import { Switch } from '../switch/switch.js';
 import type { ProgramFactory } from '../pipeline/program.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
-import { installRoutes } from '../topology/routing-controller.js';
-import { AggregationManager } from '../topology/aggregation-manager.js';
+import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
+import { AggregationManager, SML_DROP_REASONS, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
 import { HostStack } from './host-stack.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
 import { endpointAddress, type Addressing } from '../cluster/link-addresses.js';
-import type { LinkReport, SwitchReport } from '../report/types.js';
+import type { AggregationDrops, LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
   between: readonly [string, string] | readonly string[];
@@ -111,6 +111,13 @@ function mirrored(switches: ReadonlyMap<string, Switch>, forward: (name: string,
   return out;
 }
 
+/** The aggregation stage's drop counters by reason, from its switchml_stats cells. */
+function aggregationDropsOf(cell: (index: number) => number): AggregationDrops {
+  const out = {} as Record<(typeof SML_DROP_REASONS)[number], number>;
+  for (const r of SML_DROP_REASONS) out[r] = cell(SML_STAT_NAMES.indexOf(r));
+  return out;
+}
+
 /** A link's report row from its two directions' counters (ab: egress of a toward b). */
 export function linkReportOf(l: Pick<LinkSpec, 'a' | 'b'>, ab: DirectionStats, ba: DirectionStats): LinkReport {
   return {
@@ -177,6 +184,8 @@ export class Fabric {
   /** true when some link loses frames (workloads decide what "correct" means with loss) */
   lossy = false;
   private aggregationManager: AggregationManager | null = null;
+  /** the topology routes were computed on (cut links left out) */
+  private routed: Topology | null = null;
 
   private constructor(
     readonly spec: FabricSpec,
@@ -196,7 +205,7 @@ export class Fabric {
   /** The controller of in-network aggregation jobs on this fabric, created on first use. */
   get aggregation(): AggregationManager {
     const mirror = this.spec.placement?.controlMirror;
-    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, mirror ? mirrored(this.switches, mirror) : this.switches));
+    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, mirror ? mirrored(this.switches, mirror) : this.switches, this.routed ?? this.spec.topology));
   }
 
   static async build(spec: FabricSpec): Promise<Fabric> {
@@ -281,7 +290,8 @@ export class Fabric {
       const port = this.isLocal(name) ? ports.get(name)![0]! : new DetachedPort(`${name}:0`);
       this.hosts.set(name, new HostStack(name, node.address, port, clock, this.rng.fork(`host:${name}`)));
     }
-    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches, placement ? (n) => this.switches.has(n) : undefined);
+    this.routed = withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec)));
+    installRoutes(this.routed, this.switches, placement ? (n) => this.switches.has(n) : undefined);
   }
 
   /** Both ends of a link: a transport link in one process, or this process's ends of it. */
@@ -311,15 +321,23 @@ export class Fabric {
   }
 
   switchReports(): SwitchReport[] {
-    return [...this.switches.values()].map((s) => ({
-      name: s.name,
-      program: s.pipeline.program.name,
-      packetsIn: s.packetsIn,
-      packetsOut: s.packetsOut,
-      drops: s.drops(),
-      consumed: s.consumed(),
-      parserErrors: s.parserErrors(),
-    }));
+    return [...this.switches.values()].map((s) => {
+      const counters = s.pipeline.counters;
+      const guard = counters.get(SOURCE_GUARD_COUNTER);
+      const stats = counters.get(SML_STATS_COUNTER);
+      return {
+        name: s.name,
+        program: s.pipeline.program.name,
+        packetsIn: s.packetsIn,
+        packetsOut: s.packetsOut,
+        // spoofed: the edge's source guard (already among `table`, the program's drops)
+        drops: { ...s.drops(), spoofed: guard ? guard.read(0).packets : 0 },
+        consumed: s.consumed(),
+        parserErrors: s.parserErrors(),
+        // aggregating programs: why contributions were refused (also among drops.table)
+        ...(stats ? { aggregation: aggregationDropsOf((i) => stats.read(i).packets) } : {}),
+      };
+    });
   }
 
   /** Bytes carried per tier so far, both directions summed (the report's tierBytes). */

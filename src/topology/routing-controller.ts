@@ -8,6 +8,12 @@ import { hostPrefix } from './address-plan.js';
 export const ROUTE_TABLE = 'ipv4_lpm';
 export const ROUTE_KEY = 'hdr.common.dst';
 export const FORWARD_ACTION = 'forward';
+/**
+ * The edge's source guard (pipelines/lib/source-guard.ts): per port, the address a frame
+ * entering there must carry as its source (0: not a host port), and its drop counter.
+ */
+export const SOURCE_GUARD_REGISTER = 'source_guard';
+export const SOURCE_GUARD_COUNTER = 'source_guard_drops';
 
 /** What the controller needs of a switch: its control plane and what its program declares. */
 export interface Programmable {
@@ -74,6 +80,15 @@ export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Prog
     }
 
     const updates: Update[] = [];
+    // Source guard: the controller knows which host is behind which port.
+    if (sw.resources().registers.some((r) => r.name === SOURCE_GUARD_REGISTER)) {
+      for (const pp of portsOf(topo, name)) {
+        // (a cut link leaves a hole in the port list)
+        if (pp === undefined) continue;
+        const peer = nodeByName(topo, pp.peer);
+        if (peer.role === 'host') updates.push({ type: 'MODIFY', entity: { kind: 'registerEntry', register: SOURCE_GUARD_REGISTER, index: pp.port, value: peer.address } });
+      }
+    }
     const members = new Set<number>();
     const groups = new Map<string, number>();
     const memberOf = (port: number): number => {
