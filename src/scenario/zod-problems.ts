@@ -7,7 +7,7 @@
  * smuggles it in the message behind a marker that issuesToProblems decodes.
  */
 import type { z } from 'zod';
-import { didYouMean, type RawProblem } from './problem.js';
+import { didYouMean, MAX_PROBLEMS_LISTED, type RawProblem } from './problem.js';
 
 const KEYS_MARKER = '\u0000keys:';
 
@@ -53,11 +53,13 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): RawProble
     const input = (iss as { input?: unknown }).input;
     if (iss.code === 'unrecognized_keys' && iss.message.startsWith(KEYS_MARKER)) {
       const allowed = iss.message.slice(KEYS_MARKER.length).split(',').filter(Boolean);
+      const expected = `one of the keys ${allowed.join(', ')}`;
       for (const key of iss.keys) {
-        const guess = didYouMean(key, allowed);
+        // past the listed problems a key is only counted (ScenarioError), so no guess for it
+        const guess = out.length < MAX_PROBLEMS_LISTED ? didYouMean(key, allowed) : undefined;
         out.push({
           path: [...path, key],
-          expected: `one of the keys ${allowed.join(', ')}`,
+          expected,
           unknownKey: key,
           hint: guess ? `did you mean ${guess}?` : undefined,
         });
