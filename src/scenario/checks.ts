@@ -3,6 +3,7 @@
  * overrides and worker/rank lists exist (and are hosts where hosts are meant), counts fit the
  * topology, workload names are unique. Each problem names its key path like a schema problem.
  */
+import { describeGiB, estimateFabricMemory, FABRIC_HEAP_SHARE, heapLimitBytes } from '../topology/fabric-memory.js';
 import { areAdjacent, findNode, portsOf, type Topology } from '../topology/types.js';
 import { didYouMean, type RawProblem } from './problem.js';
 import type { HostSelector, Scenario } from './schema.js';
@@ -10,6 +11,20 @@ import type { HostSelector, Scenario } from './schema.js';
 export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
   const problems: RawProblem[] = [];
   const nodeNames = topo.nodes.map((n) => n.name);
+
+  // refused here, not after minutes of building switches and an out-of-memory crash
+  const memory = estimateFabricMemory(topo);
+  const allowed = heapLimitBytes() * FABRIC_HEAP_SHARE;
+  if (memory.bytes > allowed) {
+    problems.push({
+      path: ['topology'],
+      expected: `a fabric that fits in this process's heap`,
+      input: s.topology,
+      hint:
+        `${topo.switches.length} switches, ${topo.hosts.length} hosts and ${(memory.routes / 1e6).toFixed(1)} million routes need about ${describeGiB(memory.bytes)}; ` +
+        `the limit is ${describeGiB(allowed)}, half the heap; NODE_OPTIONS=--max-old-space-size=<MiB> raises it`,
+    });
+  }
 
   s.links.overrides.forEach((o, i) => {
     const base = ['links', 'overrides', i, 'between'];
