@@ -8,7 +8,8 @@ import { loadWorkload } from '../run/registry.js';
 import { variantNumbers } from '../run/runner.js';
 
 import { linkConfigFor, linkIsDown } from '../run/fabric.js';
-import { renderReport } from '../report/table.js';
+import { deliverReport } from '../report/deliver.js';
+import { checkOutputFile, OutputPathError } from '../output-path.js';
 import type { Report } from '../report/types.js';
 import { connectControl, parseControlAddress, type ControlAddress } from './control-channel.js';
 import { runUp } from './coordinator.js';
@@ -17,7 +18,7 @@ import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } fro
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
 import { needsShaping } from './kernel-shaping.js';
 import { addressMapOf } from './address-map.js';
-import type { Addressing } from './link-addresses.js';
+import { loopbackRangeProblem, type Addressing } from './link-addresses.js';
 
 /** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
 export interface CliHelpers {
@@ -77,6 +78,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--shaping <how>', 'software (the emulator shapes links) or kernel (tc on this node\'s interfaces)', parseChoice(['software', 'kernel'] as const), 'software')
     .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
     .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing | { kind: 'map-file'; file: string }; shaping: 'software' | 'kernel'; readyFile?: string }) => {
+      checkOutputFile('--ready-file', o.readyFile);
       try {
         await runNode({ scenarioFile: o.scenario, node: o.node, control: o.control, addressing: o.addressing, shaping: o.shaping, readyFile: o.readyFile });
       } catch (e) {
@@ -98,6 +100,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--verbose', "echo the nodes' logs on stderr")
     .action(async (file: string, o: { mode: 'process' | 'netns' | 'attach'; listen?: ControlAddress; seed?: number; json?: string; quiet?: boolean; verbose?: boolean }) => {
       const scenario = loadScenario(file);
+      checkOutputFile('--json', o.json); // before any node starts
       await checkDistributable(file, scenario);
       const topology = buildTopology(scenario.topology);
       const abs = resolve(file);
@@ -148,13 +151,14 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       const log = o.verbose ? (l: string) => process.stderr.write(`[coordinator] ${l}\n`) : undefined;
       const emit = (report: Report): void => {
         bar.stop();
-        if (o.json && o.json !== '-') h.writeJson(o.json, report);
-        const table = renderReport(report) + '\n';
-        if (o.json === '-') {
-          process.stderr.write(table);
-          h.writeJson('-', report);
-        } else process.stdout.write(table);
         h.setCode(report.runs.every((r) => r.correct) ? 0 : h.EXIT_WRONG);
+        try {
+          deliverReport(report, o.json); // the table first, then the file
+        } catch (e) {
+          if (!(e instanceof OutputPathError)) throw e;
+          process.stderr.write(`ina up: ${e.message}\n`);
+          h.setCode(h.EXIT_USAGE);
+        }
       };
       try {
         await runUp({ scenario, seed: o.seed, launcher, listen, log, onProgress: (l, f) => bar.update(l, f), onReport: emit });
@@ -178,7 +182,13 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--addressing <plan>', 'links or loopback:BASEPORT', parseAddressing, { kind: 'links' } as Addressing)
     .action((file: string, o: { addressing: Addressing | { kind: 'map-file' } }) => {
       if (o.addressing.kind === 'map-file') throw new UsageError('ina addresses prints a map for a plan (links or loopback:BASEPORT); a map file is already one');
-      const topology = buildTopology(loadScenario(file).topology);
+      const scenario = loadScenario(file);
+      const topology = buildTopology(scenario.topology);
+      if (o.addressing.kind === 'loopback') {
+        // every fabric the run builds (a compared scheme gets its own block), not only the first
+        const problem = loopbackRangeProblem(o.addressing.basePort, topology.links.length, variantNumbers(scenario).count + 1);
+        if (problem) throw new UsageError(`--addressing ${problem}`);
+      }
       const map = addressMapOf(topology, o.addressing);
       process.stdout.write(`# ${file}: link end (node:port) -> host:port; ports of a compared scheme's fabric are 2 x ${topology.links.length} x n higher\n`);
       for (const [k, v] of Object.entries(map)) process.stdout.write(`${k}: "${v}"\n`);

@@ -48,9 +48,15 @@ export const expectationMap: z.core.$ZodErrorMap = (iss) => {
 
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): RawProblem[] {
   const out: RawProblem[] = [];
+  // zod can fail one value twice with the same phrase (a 20-digit integer is both outside the
+  // safe range and above the field's maximum): one line is enough
+  const said = new Set<string>();
   for (const iss of issues) {
     const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
     const input = (iss as { input?: unknown }).input;
+    const key = `${JSON.stringify(path)}\u0000${iss.message}`;
+    if (said.has(key)) continue;
+    said.add(key);
     if (iss.code === 'unrecognized_keys' && iss.message.startsWith(KEYS_MARKER)) {
       const allowed = iss.message.slice(KEYS_MARKER.length).split(',').filter(Boolean);
       const expected = `one of the keys ${allowed.join(', ')}`;
@@ -70,7 +76,10 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): RawProble
       out.push({ path, expected: iss.message, input: found });
     } else {
       // schema.ts passes extra help for custom issues as params.hint
-      const hint = iss.code === 'custom' ? (iss.params as { hint?: string } | undefined)?.hint : undefined;
+      const custom = iss.code === 'custom' ? (iss.params as { hint?: string } | undefined)?.hint : undefined;
+      // 12345678901234567890 reads back as 12345678901234567000: say why the number looks changed
+      const inexact = typeof input === 'number' && Number.isInteger(input) && !Number.isSafeInteger(input) ? 'too large to be read exactly' : undefined;
+      const hint = custom ?? inexact;
       out.push({ path, expected: iss.message, input, hint });
     }
   }
