@@ -16,6 +16,8 @@ import { runUp } from './coordinator.js';
 import { runNode, NodeError } from './node.js';
 import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
+import { planDown } from './down-plan.js';
+import { markerIsAlive, readRunMarkers, removeRunMarker } from './run-markers.js';
 import { needsShaping } from './kernel-shaping.js';
 import { addressMapOf } from './address-map.js';
 import { loopbackRangeProblem, type Addressing } from './link-addresses.js';
@@ -196,15 +198,18 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
 
   program
     .command('down')
-    .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind')
-    .action(async () => {
+    .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind; a live run\'s stay')
+    .option('--all', 'remove every ina namespace, live runs and untagged ones included')
+    .action(async (o: { all?: boolean }) => {
       try {
         checkNetnsAllowed();
       } catch (e) {
         if (e instanceof NeedsRootError) throw new UsageError(e.message.replace('ina up --mode netns creates', 'ina down removes'));
         throw e;
       }
-      const removed = removeNamespaces(listNamespaces());
+      const plan = planDown(listNamespaces(), readRunMarkers(), markerIsAlive, o.all === true);
+      const removed = removeNamespaces(plan.remove);
+      for (const run of plan.markers) removeRunMarker(run);
       // and the control-socket folders of coordinators that were killed outright (a live
       // coordinator still answers on its socket: its folder stays)
       const dirs: string[] = [];
@@ -221,6 +226,12 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
         }
       }
       process.stderr.write(removed.length ? `ina down: removed ${removed.length} namespaces: ${removed.join(', ')}\n` : 'ina down: no namespaces to remove\n');
+      for (const l of plan.live) {
+        process.stderr.write(`ina down: left the ${l.namespaces.length} namespaces of run ${l.run} alone: its coordinator (pid ${l.pid}) is running; ina down --all removes them too\n`);
+      }
+      if (plan.untagged.length) {
+        process.stderr.write(`ina down: left ${plan.untagged.length} namespaces no run claims alone (${plan.untagged.join(', ')}): made by hand or by an older ina; ina down --all removes them\n`);
+      }
       if (dirs.length) process.stderr.write(`ina down: removed ${dirs.length} control-socket folders from ${tmpdir()}\n`);
     });
 }
