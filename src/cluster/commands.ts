@@ -69,6 +69,19 @@ async function checkDistributable(file: string, scenario: ReturnType<typeof load
   }
 }
 
+/** Loopback ports from `basePort` hold every fabric the scenario's run builds (a compared scheme gets its own block). */
+function checkLoopbackRange(file: string, basePort: number): void {
+  let scenario;
+  try {
+    scenario = loadScenario(file);
+  } catch {
+    return; // the command reports a bad scenario its own way
+  }
+  const links = buildTopology(scenario.topology).links.length;
+  const problem = loopbackRangeProblem(basePort, links, variantNumbers(scenario).count + 1);
+  if (problem) throw new UsageError(`--addressing ${problem}`);
+}
+
 export function registerClusterCommands(program: Command, h: CliHelpers): void {
   program
     .command('node')
@@ -81,6 +94,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
     .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing | { kind: 'map-file'; file: string }; shaping: 'software' | 'kernel'; readyFile?: string }) => {
       checkOutputFile('--ready-file', o.readyFile);
+      if (o.addressing.kind === 'loopback') checkLoopbackRange(o.scenario, o.addressing.basePort);
       try {
         await runNode({ scenarioFile: o.scenario, node: o.node, control: o.control, addressing: o.addressing, shaping: o.shaping, readyFile: o.readyFile });
       } catch (e) {
@@ -186,11 +200,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       if (o.addressing.kind === 'map-file') throw new UsageError('ina addresses prints a map for a plan (links or loopback:BASEPORT); a map file is already one');
       const scenario = loadScenario(file);
       const topology = buildTopology(scenario.topology);
-      if (o.addressing.kind === 'loopback') {
-        // every fabric the run builds (a compared scheme gets its own block), not only the first
-        const problem = loopbackRangeProblem(o.addressing.basePort, topology.links.length, variantNumbers(scenario).count + 1);
-        if (problem) throw new UsageError(`--addressing ${problem}`);
-      }
+      if (o.addressing.kind === 'loopback') checkLoopbackRange(file, o.addressing.basePort);
       const map = addressMapOf(topology, o.addressing);
       process.stdout.write(`# ${file}: link end (node:port) -> host:port; ports of a compared scheme's fabric are 2 x ${topology.links.length} x n higher\n`);
       for (const [k, v] of Object.entries(map)) process.stdout.write(`${k}: "${v}"\n`);

@@ -84,6 +84,10 @@ describe('ina addresses checks the whole port range', () => {
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/^ina: --addressing loopback:65530 needs ports 65530\.\.\d+ \(2 × \d+ links × 1 fabric\), past 65535; the highest base port that fits is \d+\n$/);
+    // ina node checks the same before it binds anything
+    const node = await ina(['node', '--scenario', 'scenarios/quickstart.yaml', '--node', 'h0', '--control', 'tcp:127.0.0.1:1', '--addressing', 'loopback:65530']);
+    expect(node.code).toBe(2);
+    expect(node.stderr).toBe(res.stderr);
     const highest = Number(/fits is (\d+)/.exec(res.stderr)![1]);
     const ok = await ina(['addresses', 'scenarios/quickstart.yaml', '--addressing', `loopback:${highest}`]);
     expect(ok.code).toBe(0);
