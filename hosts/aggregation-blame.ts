@@ -41,7 +41,11 @@ export interface JobSwitch {
  * answers. Computed at once when every switch runs in this process; a promise when a copy is
  * read from another process (under `ina up`, through the coordinator, in bounded time).
  */
-export function blameClause(o: BlameInput): string | Promise<string> {
+export function withBlame(failure: string, o: BlameInput): string | Promise<string> {
+  return then(blameClause(o), (clause) => `${failure}: ${clause}`);
+}
+
+function blameClause(o: BlameInput): Maybe<string> {
   const sw = o.switchName;
   const answers =
     o.lastResultNs >= 0
