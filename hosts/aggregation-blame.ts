@@ -47,11 +47,21 @@ export function withBlame(failure: string, o: BlameInput): string | Promise<stri
 
 function blameClause(o: BlameInput): Maybe<string> {
   const sw = o.switchName;
-  const answers =
-    o.lastResultNs >= 0
-      ? `${sw} itself answers (its last result reached ${o.host} ${((o.nowNs - o.lastResultNs) / 1e3).toFixed(1)} µs earlier)`
-      : `${sw} sent ${o.host} no result in this call`;
-  return then(roundAt(o, sw, o.host), (round) => `${round}; ${answers}`);
+  const unread = new Set<string>();
+  return then(roundAt(o, sw, o.host, unread), (round) => {
+    const since = o.lastResultNs >= 0 ? `its last result reached ${o.host} ${interval(o.nowNs - o.lastResultNs)} earlier` : '';
+    // a switch whose node did not give its slot state is not said to answer on the strength of an old result
+    const answers =
+      o.lastResultNs < 0 ? `${sw} sent ${o.host} no result in this call` : unread.has(sw) ? since : `${sw} itself answers (${since})`;
+    return `${round}; ${answers}`;
+  });
+}
+
+/** A time span as people read it: µs below a millisecond (as the simulator's are), ms, s. */
+function interval(ns: number): string {
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e9).toFixed(1)} s`;
 }
 
 type Maybe<T> = T | Promise<T>;
@@ -62,10 +72,14 @@ function then<T, U>(x: Maybe<T>, f: (v: T) => Maybe<U>): Maybe<U> {
 }
 
 /** What the round looks like on `sw`, and above it while it is complete there but not done. */
-function roundAt(o: BlameInput, sw: string, below: string, depth = 0): Maybe<string> {
+function roundAt(o: BlameInput, sw: string, below: string, unread: Set<string>, depth = 0): Maybe<string> {
   const level = o.level(sw);
   if (level === undefined) return `${sw}'s slot state is not readable from this process`;
   return then(readCopy(o.fabric, sw, 2 * (level.slotBase + o.slot) + o.ver), (slot) => {
+    if (slot instanceof Unread) {
+      unread.add(sw);
+      return slot.why;
+    }
     if (typeof slot === 'string') return slot;
     const has = (i: number): boolean => ((slot.bitmap >>> i) & 1) === 1;
     const contributed = level.members.filter((_, i) => has(i));
@@ -78,7 +92,7 @@ function roundAt(o: BlameInput, sw: string, below: string, depth = 0): Maybe<str
     }
     if (level.parent !== null && slot.done === 0 && depth < 8) {
       const parent = level.parent;
-      return then(roundAt(o, parent, sw, depth + 1), (above) => `the round completed on ${sw} (every contribution arrived) but its total never came down from ${parent}: ${above}`);
+      return then(roundAt(o, parent, sw, unread, depth + 1), (above) => `the round completed on ${sw} (every contribution arrived) but its total never came down from ${parent}: ${above}`);
     }
     return `the round completed on ${sw} (every contribution arrived); its result did not reach ${below}`;
   });
@@ -88,12 +102,17 @@ function list(names: readonly string[]): string {
   return names.length === 0 ? 'no one' : names.join(', ');
 }
 
+/** A remote read that failed: the switch's node (or the coordinator) did not give the state. */
+class Unread {
+  constructor(readonly why: string) {}
+}
+
 /**
  * The copy's registers, or why they cannot be read: from the switch itself when it runs in
  * this process (not a shadow copy), else through the fabric's remote reader (a worker node
  * under `ina up`), whose failure (the switch's node stopped, say) is the answer.
  */
-function readCopy(fabric: Fabric, sw: string, copy: number): Maybe<SlotCopyState | string> {
+function readCopy(fabric: Fabric, sw: string, copy: number): Maybe<SlotCopyState | string | Unread> {
   const s = fabric.switches.get(sw);
   if (s && fabric.isLocal(sw)) {
     try {
@@ -104,5 +123,5 @@ function readCopy(fabric: Fabric, sw: string, copy: number): Maybe<SlotCopyState
   }
   const remote = fabric.spec.placement?.readSlot;
   if (!remote) return `${sw}'s slot state is not readable from this process`;
-  return remote(sw, copy).catch((e: Error) => `${sw}'s slot state could not be read: ${e.message}`);
+  return remote(sw, copy).catch((e: Error) => new Unread(`${sw}'s slot state could not be read: ${e.message}`));
 }

@@ -298,7 +298,11 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
       }),
       failed,
     ]);
-    await until(() => finished.size === nodes.length, replyTimeoutMs, () => `nodes ${nodes.filter((n) => !finished.has(n)).join(', ')} did not finish their workloads`);
+    // a workload that failed meanwhile (its copies told the others) is said too: it is often why
+    const failedRun = runs.map((r) => (r as { error?: unknown }).error).find((e) => typeof e === 'string');
+    await until(() => finished.size === nodes.length, replyTimeoutMs, () =>
+      `nodes ${nodes.filter((n) => !finished.has(n)).join(', ')} did not finish their workloads` + (failedRun ? ` (after a workload failed: ${failedRun})` : ''),
+    );
     const counters = await readCounters();
     const report = {
       ...makeReport(scenario, 'udp', seed, topology, runs, counters.links, counters.switches),
