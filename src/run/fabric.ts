@@ -12,7 +12,7 @@ import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
 import { AggregationManager, SML_DROP_REASONS, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
-import { HostStack } from './host-stack.js';
+import { HostStack } from '../host/host-stack.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';

@@ -5,7 +5,7 @@ import type { SimClock } from '../net/sim-clock.js';
 import { Fabric, type FabricSpec } from './fabric.js';
 import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
-import type { HostStack } from './host-stack.js';
+import type { HostStack } from '../host/host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
 import { PartialRunsError } from './workload.js';
 

@@ -2,7 +2,7 @@ import type { Clock } from '../net/clock.js';
 import type { Rng } from '../net/rng.js';
 import type { Topology } from '../topology/types.js';
 import type { LinkReport, RunResult } from '../report/types.js';
-import type { HostStack } from './host-stack.js';
+import type { HostStack } from '../host/host-stack.js';
 import type { Driver } from './driver.js';
 import type { Fabric } from './fabric.js';
 import type { Cluster } from './cluster.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dequantizeBlock, quantizeBlock, roundHalfUp } from '../../hosts/block-quantization.js';
+import { dequantizeBlock, quantizeBlock, roundHalfUp } from '../../hosts/allreduce/block-quantization.js';
 import { readI32, writeI32 } from '../../src/wire/bytes.js';
 
 const OFF = 48;

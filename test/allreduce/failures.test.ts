@@ -4,7 +4,7 @@
  * algorithm is one row of its own, the other algorithms' finished results kept.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { switchmlHooks } from '../../hosts/switchml-client.js';
+import { switchmlHooks } from '../../hosts/allreduce/switchml-client.js';
 import type { Fabric } from '../../src/run/fabric.js';
 import { runScenario } from '../../src/run/runner.js';
 import { renderReport } from '../../src/report/table.js';

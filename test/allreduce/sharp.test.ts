@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from '../../pipelines/sharp.js';
 import switchml from '../../pipelines/switchml.js';
-import { sharpHooks, type SharpHooks } from '../../hosts/sharp-client.js';
+import { sharpHooks, type SharpHooks } from '../../hosts/allreduce/sharp-client.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import switchml from '../../pipelines/switchml.js';
 import ecmp from '../../pipelines/ecmp.js';
-import { switchmlHooks, type SwitchmlHooks } from '../../hosts/switchml-client.js';
+import { switchmlHooks, type SwitchmlHooks } from '../../hosts/allreduce/switchml-client.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import {
   accumulateRouterStats, applyCapacity, applyExpert, auxLoss, combineToken, expertCapacity, newRouterStats, placeExperts,
   popularityRanks, routerLogits, topKRoute, zipfLogBias, zipfProbabilities, zLoss, type Routing,
-} from '../../hosts/moe-router.js';
-import { planMoe } from '../../hosts/moe.js';
+} from '../../hosts/moe/moe-router.js';
+import { planMoe } from '../../hosts/moe/moe.js';
 import { createRng } from '../../src/net/rng.js';
 
 /** logits with many ties: small integers (or halves) */

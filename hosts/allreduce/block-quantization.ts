@@ -1,4 +1,4 @@
-import { readI32, writeI32 } from '../src/wire/bytes.js';
+import { readI32, writeI32 } from '../../src/wire/bytes.js';
 
 /**
  * The per-element loops of the float32 (block floating point) path of hosts/aggregation-client.ts,

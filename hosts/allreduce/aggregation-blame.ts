@@ -1,5 +1,5 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { SHARP_REG_DONE, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ } from '../src/topology/aggregation-manager.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { SHARP_REG_DONE, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ } from '../../src/topology/aggregation-manager.js';
 
 /**
  * Who to blame when an aggregation round does not complete. A worker that runs out of

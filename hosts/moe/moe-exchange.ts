@@ -1,17 +1,17 @@
-import { HostAgent } from './host-agent.js';
-import { JobPorts } from './job-port.js';
-import { FairNicQueue, type TxStream } from './nic-queue.js';
-import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Clock } from '../src/net/clock.js';
-import { PROTO_MOE } from '../src/wire/protocols.js';
-import { HEADER_BYTES, makeFrame, OFF_SEQ, OFF_SRC, OFF_TIMESTAMP, OFF_TYPE } from '../src/wire/common-header.js';
-import { readF64, readU16, readU32, writeU16, writeU32 } from '../src/wire/bytes.js';
+import { HostAgent } from '../transport/host-agent.js';
+import { JobPorts } from '../transport/job-port.js';
+import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
+import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { Clock } from '../../src/net/clock.js';
+import { PROTO_MOE } from '../../src/wire/protocols.js';
+import { HEADER_BYTES, makeFrame, OFF_SEQ, OFF_SRC, OFF_TIMESTAMP, OFF_TYPE } from '../../src/wire/common-header.js';
+import { readF64, readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import {
   MOE_ACK, MOE_ACK_BYTES, MOE_DATA, MOE_FLAG_RETRANSMIT, MOE_OFF_DATA, MOE_OFF_ELEM_COUNT, MOE_OFF_ELEM_OFFSET,
   MOE_OFF_FIRST_ROW, MOE_OFF_FLAGS, MOE_OFF_JOB, MOE_OFF_PHASE, MOE_OFF_ROWS, MOE_OFF_VALUE, MOE_PORT, MOE_ROW_REF_BYTES,
   frameSlice, moeDataFrameBytes, moeMaxFrameBytes, moeSourcePort, streamGeometry, type FrameSlice, type StreamGeometry,
-} from '../src/wire/moe.js';
+} from '../../src/wire/moe.js';
 
 /**
  * The all-to-all under MoE dispatch and combine: from every rank to every other rank, one

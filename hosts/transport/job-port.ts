@@ -1,5 +1,5 @@
-import type { HostStack } from '../src/run/host-stack.js';
-import { readU16 } from '../src/wire/bytes.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import { readU16 } from '../../src/wire/bytes.js';
 import { HostAgent } from './host-agent.js';
 
 /** An agent of one job on one host: what a JobPort hands frames to. */

@@ -1,5 +1,5 @@
-import type { Clock, Timer } from '../src/net/clock.js';
-import { NS_PER_MS, NS_PER_US } from '../src/net/clock.js';
+import type { Clock, Timer } from '../../src/net/clock.js';
+import { NS_PER_MS, NS_PER_US } from '../../src/net/clock.js';
 
 /**
  * A reliable, windowed stream of frames from one host to one peer, over a network that loses,

@@ -1,8 +1,8 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { formatAddress } from '../src/topology/address-plan.js';
-import type { TreePlan } from '../src/topology/aggregation-manager.js';
-import { HEADER_BYTES } from '../src/wire/common-header.js';
-import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../src/wire/sharp.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { formatAddress } from '../../src/topology/address-plan.js';
+import type { TreePlan } from '../../src/topology/aggregation-manager.js';
+import { HEADER_BYTES } from '../../src/wire/common-header.js';
+import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../../src/wire/sharp.js';
 import type { AlgorithmFactory } from './collective.js';
 import { blameClause } from './aggregation-blame.js';
 import {

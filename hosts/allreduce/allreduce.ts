@@ -1,9 +1,9 @@
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { AllreduceResult, RunResult } from '../src/report/types.js';
-import { PartialRunsError } from '../src/run/workload.js';
-import { round } from '../src/report/types.js';
-import type { Fabric } from '../src/run/fabric.js';
-import { AggregationUnavailableError } from '../src/topology/aggregation-manager.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { AllreduceResult, RunResult } from '../../src/report/types.js';
+import { PartialRunsError } from '../../src/run/workload.js';
+import { round } from '../../src/report/types.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { AggregationUnavailableError } from '../../src/topology/aggregation-manager.js';
 import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from './collective.js';
 import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Dtype, type Tensor } from './tensor.js';
 

@@ -1,8 +1,8 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { formatAddress } from '../src/topology/address-plan.js';
-import type { JobPlan, Placement } from '../src/topology/aggregation-manager.js';
-import { hopDistance } from '../src/topology/shortest-paths.js';
-import { PROTO_SWITCHML } from '../src/wire/protocols.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { formatAddress } from '../../src/topology/address-plan.js';
+import type { JobPlan, Placement } from '../../src/topology/aggregation-manager.js';
+import { hopDistance } from '../../src/topology/shortest-paths.js';
+import { PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import type { AlgorithmFactory } from './collective.js';
 import { blameClause } from './aggregation-blame.js';
 import {

@@ -1,27 +1,27 @@
-import { HostAgent } from './host-agent.js';
-import { JobPorts } from './job-port.js';
-import { FairNicQueue, type TxStream } from './nic-queue.js';
-import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
+import { HostAgent } from '../transport/host-agent.js';
+import { JobPorts } from '../transport/job-port.js';
+import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
+import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
 import {
   SIZE_BINS, binOf, bestIdealFctNs, hostPaths, linkLoads, maxSwitchQueueBytes, meanImbalance, slowdown, summarize,
   uplinkBytes, type Hop, type Summary,
 } from './flow-metrics.js';
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Fabric } from '../src/run/fabric.js';
-import type { Rng } from '../src/net/rng.js';
-import type { GenericResult } from '../src/report/types.js';
-import { round } from '../src/report/types.js';
-import { Deferred } from '../src/run/deferred.js';
-import { NS_PER_MS } from '../src/net/clock.js';
-import { PROTO_FLOW } from '../src/wire/protocols.js';
-import { makeFrame, OFF_FLAGS, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TYPE } from '../src/wire/common-header.js';
-import { readF64, readU16, readU32, writeU16, writeU32 } from '../src/wire/bytes.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import type { Rng } from '../../src/net/rng.js';
+import type { GenericResult } from '../../src/report/types.js';
+import { round } from '../../src/report/types.js';
+import { Deferred } from '../../src/run/deferred.js';
+import { NS_PER_MS } from '../../src/net/clock.js';
+import { PROTO_FLOW } from '../../src/wire/protocols.js';
+import { makeFrame, OFF_FLAGS, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TYPE } from '../../src/wire/common-header.js';
+import { readF64, readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import {
   FLOW_ACK, FLOW_BASE_PORT, FLOW_DATA, FLOW_FLAG_RETRANSMIT, FLOW_HEADER_BYTES, FLOW_MSS, FLOW_OFF_DATA, FLOW_OFF_FLOW,
   FLOW_OFF_JOB, FLOW_OFF_VALUE, flowFrames,
-} from '../src/wire/flow.js';
+} from '../../src/wire/flow.js';
 
 /**
  * The `flows` workload of the load-balancing literature: flows with sizes drawn from the

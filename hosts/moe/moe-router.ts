@@ -1,4 +1,4 @@
-import type { Rng } from '../src/net/rng.js';
+import type { Rng } from '../../src/net/rng.js';
 
 /**
  * The MoE router as pure functions: logits with a Zipf skew over experts, top-k with gate

@@ -1,17 +1,17 @@
-import type { Timer } from '../src/net/clock.js';
-import { NS_PER_MS, NS_PER_US } from '../src/net/clock.js';
-import { Deferred } from '../src/run/deferred.js';
-import type { Fabric } from '../src/run/fabric.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../src/wire/bytes.js';
-import { HEADER_BYTES, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SRC } from '../src/wire/common-header.js';
+import type { Timer } from '../../src/net/clock.js';
+import { NS_PER_MS, NS_PER_US } from '../../src/net/clock.js';
+import { Deferred } from '../../src/run/deferred.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { HEADER_BYTES, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SRC } from '../../src/wire/common-header.js';
 import {
   SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
   SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_RESULT, SML_UPDATE,
-} from '../src/wire/switchml.js';
+} from '../../src/wire/switchml.js';
 import type { AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
 import { dequantizeBlock, quantizeBlock } from './block-quantization.js';
-import { HostAgent } from './host-agent.js';
+import { HostAgent } from '../transport/host-agent.js';
 import { blockExponent, F32_EPS, INT32_MAX, type Dtype, type Tensor } from './tensor.js';
 
 /**
