@@ -16,8 +16,8 @@ import { blockExponent, F32_EPS, INT32_MAX, type Dtype, type Tensor } from './te
 
 /**
  * The worker side of in-network aggregation, shared by the flat SwitchML client
- * (hosts/switchml-client.ts, for pipelines/switchml.ts) and the tree client
- * (hosts/sharp-client.ts, for pipelines/sharp.ts): SwitchML's worker (Sapio et al., NSDI'21).
+ * (hosts/allreduce/switchml-client.ts, for pipelines/switchml.ts) and the tree client
+ * (hosts/allreduce/sharp-client.ts, for pipelines/sharp.ts): SwitchML's worker (Sapio et al., NSDI'21).
  * The two differ only in where each worker's updates go (the aggregation switch, or the
  * worker's own leaf in the job's tree) and in the protocol number; a switch of either kind
  * answers exactly the same way.

@@ -11,12 +11,12 @@ import {
 
 /**
  * The worker of a SHARP-style aggregation tree (pipelines/sharp.ts): the same streaming worker
- * as SwitchML's (hosts/aggregation-client.ts), except that each worker sends its updates to its
+ * as SwitchML's (hosts/allreduce/aggregation-client.ts), except that each worker sends its updates to its
  * own leaf/edge switch, the bottom of the job's tree, and takes the results from it. The
  * aggregation manager builds the tree (leaf/edge switches reduce their local workers, partials
  * go up to the root, results are multicast back down) and reserves the window on every switch
  * of it; when it cannot, the factory throws its AggregationUnavailableError and
- * hosts/allreduce.ts runs the job on the ring instead (ATP-style fallback).
+ * hosts/allreduce/allreduce.ts runs the job on the ring instead (ATP-style fallback).
  *
  * The window. A tree link carries one stream of this job (each child has its own link to its
  * parent), so the queue bound (windowFor) is the one of a single stream. The pool is shared by

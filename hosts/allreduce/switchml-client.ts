@@ -15,7 +15,7 @@ export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggrega
  * SwitchML's worker (Sapio et al., NSDI'21), for pipelines/switchml.ts: every worker streams
  * its tensor to one aggregation switch, the workers' lowest common ancestor chosen by the
  * aggregation manager, and takes the sums back from it. The streaming, block floating point,
- * retransmission and RTO machinery is hosts/aggregation-client.ts (shared with the SHARP tree
+ * retransmission and RTO machinery is hosts/allreduce/aggregation-client.ts (shared with the SHARP tree
  * client); this file places the job and binds it to that switch.
  */
 

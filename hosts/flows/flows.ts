@@ -30,7 +30,7 @@ import {
  *   all-to-all   source and destination uniform, distinct
  *   permutation  source uniform, destination its image in a random derangement (one cycle)
  *   incast       every flow to the first host, from a uniform other host; load is of its link
- * Each flow is a reliable stream (hosts/reliable-stream.ts: a window, selective ACKs, RACK and
+ * Each flow is a reliable stream (hosts/transport/reliable-stream.ts: a window, selective ACKs, RACK and
  * RTO retransmission) of FLOW_MSS-byte frames whose bytes follow a pattern fixed by (flow, offset),
  * checked on arrival. Receivers count first transmissions arriving behind a higher sequence
  * number (reordering). A flow completes when its receiver holds every byte; its FCT runs from its

@@ -15,7 +15,7 @@ import {
 
 /**
  * The all-to-all under MoE dispatch and combine: from every rank to every other rank, one
- * reliable stream of frames per phase (hosts/reliable-stream.ts: a window, selective ACKs,
+ * reliable stream of frames per phase (hosts/transport/reliable-stream.ts: a window, selective ACKs,
  * RACK and RTO retransmission), rows of `hidden` float32 elements chunked into frames as
  * src/wire/moe.ts describes. Receivers de-duplicate by sequence number, so a row is handed up
  * once however often the network duplicates or the sender repeats it; what is not new is

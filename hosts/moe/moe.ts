@@ -18,7 +18,7 @@ import { MoeEndpoint, exchangePolicy, phaseName, type ExchangeEvents, type OutSt
  * through the emulated fabric, every token's output checked.
  *
  * 1. Each rank holds tokensPerRank tokens of `hidden` float32 elements (from the seed); its
- *    router (hosts/moe-router.ts) picks each token's topK experts with gate probabilities, with
+ *    router (hosts/moe/moe-router.ts) picks each token's topK experts with gate probabilities, with
  *    a Zipf skew over experts; each (expert, source rank) keeps at most Megatron-Core's capacity
  *    ceil(T·k·CF / E), T = tokensPerRank (per source rank), dropping by policy; dropless when
  *    capacityFactor is null.

@@ -1,5 +1,5 @@
 /**
- * The float32 path's per-element loops (hosts/block-quantization.ts) against the plain versions
+ * The float32 path's per-element loops (hosts/allreduce/block-quantization.ts) against the plain versions
  * they replace (Math.round, clamp, byte-wise big-endian reads and writes): bit-identical frames
  * and results, on edge values and on arbitrary ones.
  */

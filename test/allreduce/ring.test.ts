@@ -1,5 +1,5 @@
 /**
- * Host-only ring all-reduce (hosts/ring-allreduce.ts) end to end through the runner, in virtual
+ * Host-only ring all-reduce (hosts/allreduce/ring-allreduce.ts) end to end through the runner, in virtual
  * time and over real UDP on loopback, plus the reliable stream underneath it on its own.
  */
 import { LOCAL_CLUSTER } from '../../src/run/cluster.js';

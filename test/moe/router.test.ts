@@ -1,5 +1,5 @@
 /**
- * The MoE router's pure functions (hosts/moe-router.ts) against brute-force references and
+ * The MoE router's pure functions (hosts/moe/moe-router.ts) against brute-force references and
  * direct formulas: top-k, capacity, both drop policies, aux loss, z-loss, Zipf skew, placement.
  */
 import { describe, expect, it } from 'vitest';
