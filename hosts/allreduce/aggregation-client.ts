@@ -12,6 +12,7 @@ import {
 import type { AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
 import { dequantizeBlock, quantizeBlock } from './block-quantization.js';
 import { HostAgent } from '../transport/host-agent.js';
+import { RtoEstimator, type RtoPolicy } from '../transport/rto-estimator.js';
 import { blockExponent, F32_EPS, INT32_MAX, type Dtype, type Tensor } from './tensor.js';
 
 /**
@@ -247,9 +248,8 @@ class Worker {
   readonly timers: Array<Timer | null>;
   readonly timerAt: Float64Array;
   private readonly onTimeout: Array<() => void>;
-  srtt = -1;
-  rttvar = 0;
-  rto: number;
+  /** the worker's RTO, from its results' RTTs (Karn's rule: first transmissions only) */
+  readonly rtt: RtoEstimator;
   private lastBackoff = -Infinity;
   // per call
   input: Tensor = new Int32Array(0);
@@ -286,7 +286,7 @@ class Worker {
     this.timers = new Array<Timer | null>(w).fill(null);
     this.timerAt = new Float64Array(w);
     this.onTimeout = Array.from({ length: w }, (_, s) => () => this.timeout(s));
-    this.rto = job.tuning.initialRtoNs;
+    this.rtt = new RtoEstimator(job.rtoPolicy);
     this.scratch = new Uint8Array(SML_OFF_DATA + 4 * job.epp);
     this.scratchView = new DataView(this.scratch.buffer);
     this.agent = join(host, job.config.protocol, job.config.algorithm, job.config.jobId, (frame) => this.receive(frame));
@@ -346,7 +346,7 @@ class Worker {
     this.slotSentAt[s] = now;
     this.bytesSent += f.length;
     this.agent.send(f);
-    this.arm(s, now, Math.min(job.maxRto, this.rto * 2 ** this.slotRetries[s]!));
+    this.arm(s, now, Math.min(job.maxRto, this.rtt.rto * 2 ** this.slotRetries[s]!));
   }
 
   /** float32: this worker's exponent of block b (blockExponent), made once per call. */
@@ -396,9 +396,9 @@ class Worker {
     // every packet times out (no valid samples under Karn's rule) the RTO still grows instead
     // of retransmitting everything at a too-short RTO forever. Once per RTO: W slots time out
     // together.
-    if (now - this.lastBackoff >= this.rto) {
+    if (now - this.lastBackoff >= this.rtt.rto) {
       this.lastBackoff = now;
-      this.rto = Math.min(this.job.maxRto, this.rto * 2);
+      this.rtt.backOff();
     }
     this.slotRetries[s]!++;
     this.retransmissions++;
@@ -421,7 +421,7 @@ class Worker {
     if (readU16(f, SML_OFF_COUNT) !== n || readU16(f, OFF_PAYLOADLEN) !== SML_HEADER_BYTES + 4 * n) return;
 
     this.lastResultNs = this.agent.now;
-    if (this.slotRetries[s] === 0) this.sample(this.agent.now - this.slotSentAt[s]!);
+    if (this.slotRetries[s] === 0) this.rtt.sample(this.agent.now - this.slotSentAt[s]!);
     this.rounds[s]!++;
     const e = (f[SML_OFF_EXPONENT]! << 24) >> 24;
     let next: number;
@@ -443,21 +443,6 @@ class Worker {
     if (next < call.packets) this.schedule(s, next, e);
     else this.slotPacket[s] = IDLE;
     if (this.done === call.packets && p >= 0) job.workerDone();
-  }
-
-  /** RFC 6298 smoothing. */
-  private sample(r: number): void {
-    const tu = this.job.tuning;
-    if (this.srtt < 0) {
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
-    // the srtt margin keeps a steady RTT (a fixed window behind a queue) from shrinking rttvar,
-    // and so the RTO, to where ordinary jitter fires it
-    this.rto = Math.min(this.job.maxRto, Math.max(tu.minRtoNs, this.srtt + Math.max(tu.granularityNs, 4 * this.rttvar, this.srtt * tu.srttMargin)));
   }
 
   cancelTimers(): void {
@@ -484,6 +469,8 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
   /** float32 quantization: the largest |q| a worker may send, so N of them cannot overflow */
   readonly k: number;
   readonly maxRto: number;
+  /** every worker's RTO estimator reads it */
+  readonly rtoPolicy: RtoPolicy;
   readonly workers: Worker[];
   call: CallState | null = null;
   /** sequence number of the next call's first packet; grows over the job's life */
@@ -508,6 +495,15 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
     this.size = hosts.length;
     this.k = Math.floor(INT32_MAX / hosts.length);
     this.maxRto = Math.max(tuning.maxRtoNs ?? 2 * tuning.initialRtoNs, tuning.minRtoNs);
+    // srtt + max(G, 4·rttvar, srtt·margin) is RFC 6298's RTO with a floor of (1 + margin)·srtt
+    this.rtoPolicy = {
+      initialRtoNs: tuning.initialRtoNs,
+      minRtoNs: tuning.minRtoNs,
+      maxRtoNs: this.maxRto,
+      granularityNs: tuning.granularityNs,
+      rtoSrtts: 1 + tuning.srttMargin,
+      minReorderWindowNs: 0,
+    };
     const made: Worker[] = [];
     try {
       // Only this process's workers (all of them in one process; one per host node in `ina up`).
