@@ -3,6 +3,7 @@ import { NS_PER_MS, NS_PER_US } from '../../src/net/clock.js';
 import { Deferred } from '../../src/run/deferred.js';
 import type { Fabric } from '../../src/run/fabric.js';
 import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding, JobReceiver } from '../../src/host/job-demux.js';
 import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import { HEADER_BYTES, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SRC } from '../../src/wire/common-header.js';
 import {
@@ -131,49 +132,9 @@ function errorBound(call: CallState, out: Tensor, workers: number, epp: number):
   return bound;
 }
 
-interface Endpoint {
-  agent: HostAgent;
-  jobs: Map<number, (frame: Uint8Array) => void>;
-}
-/** One binding per host and protocol, shared by the jobs on it, demultiplexed by job id. */
-const endpoints = new Map<number, WeakMap<HostStack, Endpoint>>();
-
-function endpointsOf(protocol: number): WeakMap<HostStack, Endpoint> {
-  let m = endpoints.get(protocol);
-  if (!m) {
-    m = new WeakMap();
-    endpoints.set(protocol, m);
-  }
-  return m;
-}
-
-function join(host: HostStack, protocol: number, algorithm: string, jobId: number, handler: (frame: Uint8Array) => void): HostAgent {
-  const eps = endpointsOf(protocol);
-  let ep = eps.get(host);
-  if (!ep) {
-    const agent = new HostAgent(host, protocol);
-    const jobs = new Map<number, (frame: Uint8Array) => void>();
-    agent.start((frame) => {
-      if (frame.length < SML_OFF_DATA) return;
-      jobs.get(readU16(frame, OFF_DSTPORT))?.(frame);
-    });
-    ep = { agent, jobs };
-    eps.set(host, ep);
-  }
-  if (ep.jobs.has(jobId)) throw new Error(`${algorithm}: ${host.name} already runs job ${jobId}`);
-  ep.jobs.set(jobId, handler);
-  return ep.agent;
-}
-
-function leave(host: HostStack, protocol: number, jobId: number): void {
-  const eps = endpointsOf(protocol);
-  const ep = eps.get(host);
-  if (!ep) return;
-  ep.jobs.delete(jobId);
-  if (ep.jobs.size === 0) {
-    ep.agent.stop();
-    eps.delete(host);
-  }
+/** Aggregation jobs share their protocol on a host (its stack demultiplexes by dstPort). */
+function jobBinding(protocol: number, algorithm: string): JobBinding {
+  return { protocol, jobOffset: OFF_DSTPORT, what: `${algorithm} job` };
 }
 
 /** What distinguishes one kind of aggregation job from another, for the shared worker machinery. */
@@ -230,8 +191,10 @@ interface CallState {
   active: boolean;
 }
 
-class Worker {
+class Worker implements JobReceiver {
+  /** sends and times this worker's frames (its stack hands it the job's frames: onFrame) */
   readonly agent: HostAgent;
+  private readonly binding: JobBinding;
   readonly address: number;
   /** per slot, rounds completed over the job's life: ver = rounds & 1 */
   readonly rounds: Uint32Array;
@@ -289,7 +252,9 @@ class Worker {
     this.rtt = new RtoEstimator(job.rtoPolicy);
     this.scratch = new Uint8Array(SML_OFF_DATA + 4 * job.epp);
     this.scratchView = new DataView(this.scratch.buffer);
-    this.agent = join(host, job.config.protocol, job.config.algorithm, job.config.jobId, (frame) => this.receive(frame));
+    this.agent = new HostAgent(host, job.config.protocol);
+    this.binding = jobBinding(job.config.protocol, job.config.algorithm);
+    host.attachJob(this.binding, job.config.jobId, this);
   }
 
   begin(call: CallState, input: Tensor, output: Tensor): void {
@@ -405,7 +370,8 @@ class Worker {
     this.transmit(s, true);
   }
 
-  private receive(f: Uint8Array): void {
+  onFrame(f: Uint8Array): void {
+    if (f.length < SML_OFF_DATA) return;
     const job = this.job;
     const call = job.call;
     if (!call || !call.active) return;
@@ -455,7 +421,8 @@ class Worker {
 
   close(): void {
     this.cancelTimers();
-    leave(this.host, this.job.config.protocol, this.job.config.jobId);
+    this.agent.stop();
+    this.host.detachJob(this.binding, this.job.config.jobId, this);
   }
 }
 

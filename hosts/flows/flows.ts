@@ -1,5 +1,4 @@
 import { HostAgent } from '../transport/host-agent.js';
-import { JobPorts } from '../transport/job-port.js';
 import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
 import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
@@ -9,6 +8,7 @@ import {
 } from './flow-metrics.js';
 import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
 import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding } from '../../src/host/job-demux.js';
 import type { Fabric } from '../../src/run/fabric.js';
 import type { Rng } from '../../src/net/rng.js';
 import type { GenericResult } from '../../src/report/types.js';
@@ -161,8 +161,8 @@ function intact(f: Uint8Array, flow: number, seq: number, len: number): boolean 
 
 // ---- agents --------------------------------------------------------------------------------------
 
-/** One PROTO_FLOW binding per host, shared by every flows job with hosts there. */
-const flowPorts = new JobPorts<FlowHost>(PROTO_FLOW, FLOW_OFF_JOB, 'flows job');
+/** Flows jobs share PROTO_FLOW on a host (its stack demultiplexes by the job field). */
+const FLOW_JOBS: JobBinding = { protocol: PROTO_FLOW, jobOffset: FLOW_OFF_JOB, what: 'flows job' };
 
 interface SendState extends TxStream {
   plan: FlowPlan;
@@ -246,14 +246,14 @@ class FlowHost extends HostAgent {
   }
 
   attach(): void {
-    flowPorts.attach(this.host, this.job, this);
+    this.host.attachJob(FLOW_JOBS, this.job, this);
   }
 
   detach(): void {
     for (const s of this.senders.values()) this.finishSender(s);
     for (const r of this.receivers.values()) r.rr.stop();
     this.stop();
-    flowPorts.detach(this.host, this.job, this);
+    this.host.detachJob(FLOW_JOBS, this.job, this);
   }
 
   startFlow(plan: FlowPlan, dstAddress: number): void {

@@ -1,8 +1,8 @@
 import { HostAgent } from '../transport/host-agent.js';
-import { JobPorts } from '../transport/job-port.js';
 import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
 import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
 import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding } from '../../src/host/job-demux.js';
 import type { Clock } from '../../src/net/clock.js';
 import { PROTO_MOE } from '../../src/wire/protocols.js';
 import { HEADER_BYTES, makeFrame, OFF_SEQ, OFF_SRC, OFF_TIMESTAMP, OFF_TYPE } from '../../src/wire/common-header.js';
@@ -70,8 +70,8 @@ export function exchangePolicy(clock: Clock, ranks: number, hidden: number, rece
   return { ...base, window, initialWindow: Math.min(base.initialWindow, window) };
 }
 
-/** One PROTO_MOE binding per host, shared by every moe job with a rank there. */
-const moePorts = new JobPorts<MoeEndpoint>(PROTO_MOE, MOE_OFF_JOB, 'moe job');
+/** Moe jobs share PROTO_MOE on a host (its stack demultiplexes by the job field). */
+const MOE_JOBS: JobBinding = { protocol: PROTO_MOE, jobOffset: MOE_OFF_JOB, what: 'moe job' };
 
 interface SendStream extends TxStream {
   readonly phase: number;
@@ -145,7 +145,7 @@ export class MoeEndpoint extends HostAgent {
   }
 
   attach(): void {
-    moePorts.attach(this.host, this.job, this);
+    this.host.attachJob(MOE_JOBS, this.job, this);
     this.attached = true;
   }
 
@@ -158,7 +158,7 @@ export class MoeEndpoint extends HostAgent {
     this.stop();
     if (!this.attached) return;
     this.attached = false;
-    moePorts.detach(this.host, this.job, this);
+    this.host.detachJob(MOE_JOBS, this.job, this);
   }
 
   /** Starts this rank's streams of `phase`: streams[peer] for every peer but itself. */
