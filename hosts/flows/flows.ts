@@ -9,7 +9,6 @@ import {
 import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
 import type { HostStack } from '../../src/host/host-stack.js';
 import type { JobBinding } from '../../src/host/job-demux.js';
-import type { Fabric } from '../../src/run/fabric.js';
 import type { Rng } from '../../src/net/rng.js';
 import type { GenericResult } from '../../src/report/types.js';
 import { round } from '../../src/report/types.js';
@@ -412,14 +411,6 @@ class FlowHost extends HostAgent {
 
 // ---- the workload --------------------------------------------------------------------------------
 
-/** Job ids unique among the flows jobs of one fabric. */
-const nextJob = new WeakMap<Fabric, number>();
-function allocateJob(f: Fabric): number {
-  const id = ((nextJob.get(f) ?? 0) + 1) & 0xffff;
-  nextJob.set(f, id);
-  return id;
-}
-
 /** The host link rate of each participating host (0 = unshaped). */
 export function hostRates(ctx: Pick<WorkloadContext, 'fabric' | 'hosts'>): number[] {
   return ctx.hosts.map((h) => ctx.fabric.links.find((l) => l.spec.a === h.name || l.spec.b === h.name)?.config.rateGbps ?? 0);
@@ -498,7 +489,7 @@ export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<F
   const hosts = ctx.hosts;
   const plans = planFlows(spec, hostRates(ctx), ctx.rng.fork('flows'));
   // job ids come from the leader, so every process's copy of concurrent jobs agrees on them
-  const job = await ctx.cluster.atLeader('flows: job id', () => allocateJob(ctx.fabric));
+  const job = await ctx.cluster.atLeader('flows: job id', () => ctx.fabric.jobIds.next('flows'));
   const policy = flowPolicy(ctx);
   const n = plans.length;
   const local = hosts.map((h) => ctx.cluster.isLocal(h.name));

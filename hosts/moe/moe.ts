@@ -1,6 +1,5 @@
 import { MOE_DEFAULTS } from '../../src/scenario/schema.js';
 import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
-import type { Fabric } from '../../src/run/fabric.js';
 import type { Rng } from '../../src/net/rng.js';
 import type { GenericResult } from '../../src/report/types.js';
 import { round } from '../../src/report/types.js';
@@ -234,14 +233,6 @@ export interface MoeRun {
   outputs: Float32Array[];
 }
 
-/** Job ids unique among the moe jobs of one fabric. */
-const nextJob = new WeakMap<Fabric, number>();
-function allocateJob(f: Fabric): number {
-  const id = ((nextJob.get(f) ?? 0) + 1) & 0xffff;
-  nextJob.set(f, id);
-  return id;
-}
-
 /** The smallest egress queue toward any participating host: what the stream windows must fit. */
 function receiverQueueBytes(ctx: WorkloadContext): number {
   let q = Infinity;
@@ -283,7 +274,7 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
   if (new Set(ctx.hosts.map((h) => h.name)).size !== R) throw new Error(`moe: a host appears twice among the ranks (${ctx.hosts.map((h) => h.name).join(', ')})`);
   const { tokensPerRank: T, hidden: H, topK: k, experts: E } = spec;
   // job ids come from the leader, so every process's copy of concurrent workloads agrees on them
-  const jobPromise = ctx.cluster.atLeader('moe: job id', () => allocateJob(ctx.fabric));
+  const jobPromise = ctx.cluster.atLeader('moe: job id', () => ctx.fabric.jobIds.next('moe'));
   const plan = planMoe(spec, R, ctx.rng.fork('moe'));
   const owner = plan.placement.owner;
   const pieces = streamGeometry(1, H).piecesPerRow;
