@@ -1,4 +1,5 @@
 import type { Fabric } from '../../src/run/fabric.js';
+import { hookKey } from '../../src/run/hooks.js';
 import { formatAddress } from '../../src/topology/address-plan.js';
 import type { TreePlan } from '../../src/topology/aggregation-manager.js';
 import { HEADER_BYTES } from '../../src/wire/common-header.js';
@@ -29,7 +30,7 @@ import {
  * first served; below that it falls back.
  */
 
-/** Test hooks: observe the tree's switch state at quiet points, or tune its timers. */
+/** Test hooks (RunOptions.hooks, under SHARP_HOOKS): observe the tree's switch state at quiet points, or tune its timers. */
 export interface SharpHooks {
   tuning?: Partial<SwitchmlTuning>;
   /** after the tree is installed, before the first call */
@@ -40,7 +41,7 @@ export interface SharpHooks {
   /** after teardown released the tree */
   onRelease?(plan: TreePlan, fabric: Fabric): void;
 }
-export const sharpHooks: SharpHooks = {};
+export const SHARP_HOOKS = hookKey<SharpHooks>('sharp');
 
 export const SHARP_MIN_WINDOW = 32;
 
@@ -65,7 +66,8 @@ export const createSharp: AlgorithmFactory = async (o) => {
   const manager = fabric.aggregation;
   const epp = o.aggregation.elementsPerPacket;
   const packets = Math.ceil(o.length / epp);
-  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...sharpHooks.tuning };
+  const hooks = o.ctx.hooks?.get(SHARP_HOOKS) ?? {};
+  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...hooks.tuning };
   // Once, by the leader's controller (the only copy that sees the switches' pools and writes
   // their state); every copy gets the plan.
   const plan = await o.ctx.cluster.atLeader(`sharp job ${o.jobId}: allocate tree`, () => {
@@ -100,11 +102,11 @@ export const createSharp: AlgorithmFactory = async (o) => {
             })
           );
         },
-        onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),
-        onCallFailed: (iteration, error) => sharpHooks.onCallFailed?.(plan, fabric, iteration, error),
+        onCallComplete: (iteration) => hooks.onCallComplete?.(plan, fabric, iteration),
+        onCallFailed: (iteration, error) => hooks.onCallFailed?.(plan, fabric, iteration, error),
         // Only the leader's controller holds the tree (see switchml-client.ts).
         release: () => void (o.ctx.cluster.isLeader && manager.releaseTree(plan)),
-        onRelease: () => sharpHooks.onRelease?.(plan, fabric),
+        onRelease: () => hooks.onRelease?.(plan, fabric),
         info: { root: plan.root, switches: plan.switches.map((s) => s.name), height: plan.height, window: plan.slotCount },
       },
       o.workers,
@@ -115,6 +117,6 @@ export const createSharp: AlgorithmFactory = async (o) => {
     manager.releaseTree(plan);
     throw e;
   }
-  sharpHooks.onAllocate?.(plan, fabric);
+  hooks.onAllocate?.(plan, fabric);
   return job;
 };

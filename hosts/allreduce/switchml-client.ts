@@ -1,4 +1,5 @@
 import type { Fabric } from '../../src/run/fabric.js';
+import { hookKey } from '../../src/run/hooks.js';
 import { formatAddress } from '../../src/topology/address-plan.js';
 import type { JobPlan, Placement } from '../../src/topology/aggregation-manager.js';
 import { hopDistance } from '../../src/topology/shortest-paths.js';
@@ -19,7 +20,7 @@ export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggrega
  * client); this file places the job and binds it to that switch.
  */
 
-/** Test hooks: observe the job's switch state at quiet points, or tune its timers. */
+/** Test hooks (RunOptions.hooks, under SWITCHML_HOOKS): observe the job's switch state at quiet points, or tune its timers. */
 export interface SwitchmlHooks {
   tuning?: Partial<SwitchmlTuning>;
   /** after the job's state is installed, before the first call */
@@ -31,7 +32,7 @@ export interface SwitchmlHooks {
   /** after teardown released the job */
   onRelease?(plan: JobPlan, fabric: Fabric): void;
 }
-export const switchmlHooks: SwitchmlHooks = {};
+export const SWITCHML_HOOKS = hookKey<SwitchmlHooks>('switchml');
 
 /** The window (see windowFor): `place.fanIn` streams share the aggregator's busiest link. */
 export function chooseWindow(fabric: Fabric, place: Placement, pool: number, packets: number, elementsPerPacket: number, maxWindow = Infinity): number {
@@ -44,7 +45,8 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
   const manager = fabric.aggregation;
   const epp = o.aggregation.elementsPerPacket;
   const packets = Math.ceil(o.length / epp);
-  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...switchmlHooks.tuning };
+  const hooks = o.ctx.hooks?.get(SWITCHML_HOOKS) ?? {};
+  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...hooks.tuning };
   const place = manager.placement(names);
   const window = chooseWindow(fabric, place, o.aggregation.slots, packets, epp, base.maxWindow);
   // Once, by the leader's controller (the only copy that writes switch state); every copy gets the plan.
@@ -70,12 +72,12 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
             fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
             level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
           }),
-        onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
-        onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),
+        onCallComplete: (iteration) => hooks.onCallComplete?.(plan, fabric, iteration),
+        onCallFailed: (iteration, error) => hooks.onCallFailed?.(plan, fabric, iteration, error),
         // Only the leader's controller holds the job (and writes the switches); a release is not
         // a collective step, so it happens even when another copy of the workload has failed.
         release: () => void (o.ctx.cluster.isLeader && manager.release(plan)),
-        onRelease: () => switchmlHooks.onRelease?.(plan, fabric),
+        onRelease: () => hooks.onRelease?.(plan, fabric),
         info: { aggregator: plan.aggregator, window: plan.slotCount },
       },
       o.workers,
@@ -86,6 +88,6 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
     manager.release(plan);
     throw e;
   }
-  switchmlHooks.onAllocate?.(plan, fabric);
+  hooks.onAllocate?.(plan, fabric);
   return job;
 };
