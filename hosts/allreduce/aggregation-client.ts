@@ -87,6 +87,22 @@ export interface SwitchmlTuning {
   maxWindow: number;
 }
 
+/**
+ * Test hooks of an aggregation job whose switch state is described by `Plan` (given to a run as
+ * RunOptions.hooks): observe the state at quiet points, or tune the workers' timers.
+ */
+export interface AggregationHooks<Plan> {
+  tuning?: Partial<SwitchmlTuning>;
+  /** after the job's state is installed, before the first call */
+  onAllocate?(plan: Plan, fabric: Fabric): void;
+  /** when a call has completed (every round of the call is complete), before it resolves */
+  onCallComplete?(plan: Plan, fabric: Fabric, iteration: number): void;
+  /** when a call is rejected (before teardown releases the job's state) */
+  onCallFailed?(plan: Plan, fabric: Fabric, iteration: number, error: Error): void;
+  /** after teardown released the job */
+  onRelease?(plan: Plan, fabric: Fabric): void;
+}
+
 export function defaultTuning(clock: 'sim' | 'real'): SwitchmlTuning {
   // RealClock timers fire at >= 1 ms granularity; sim time is exact, so sim can react in µs.
   return clock === 'real'

@@ -7,7 +7,7 @@ import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../../src/wire/sharp.js';
 import type { AlgorithmFactory } from './collective.js';
 import { blameClause } from './aggregation-blame.js';
 import {
-  defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
+  defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type AggregationHooks, type SwitchmlTuning,
 } from './aggregation-client.js';
 
 /**
@@ -30,17 +30,8 @@ import {
  * first served; below that it falls back.
  */
 
-/** Test hooks (RunOptions.hooks, under SHARP_HOOKS): observe the tree's switch state at quiet points, or tune its timers. */
-export interface SharpHooks {
-  tuning?: Partial<SwitchmlTuning>;
-  /** after the tree is installed, before the first call */
-  onAllocate?(plan: TreePlan, fabric: Fabric): void;
-  /** when a call has completed, before it resolves */
-  onCallComplete?(plan: TreePlan, fabric: Fabric, iteration: number): void;
-  onCallFailed?(plan: TreePlan, fabric: Fabric, iteration: number, error: Error): void;
-  /** after teardown released the tree */
-  onRelease?(plan: TreePlan, fabric: Fabric): void;
-}
+/** Test hooks (RunOptions.hooks, under SHARP_HOOKS) of a job on its tree. */
+export type SharpHooks = AggregationHooks<TreePlan>;
 export const SHARP_HOOKS = hookKey<SharpHooks>('sharp');
 
 export const SHARP_MIN_WINDOW = 32;

@@ -7,7 +7,7 @@ import { PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import type { AlgorithmFactory } from './collective.js';
 import { blameClause } from './aggregation-blame.js';
 import {
-  defaultTuning, firstRttEstimate, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
+  defaultTuning, firstRttEstimate, StreamingAggregationJob, windowFor, withRttFloor, type AggregationHooks, type SwitchmlTuning,
 } from './aggregation-client.js';
 
 export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggregation-client.js';
@@ -20,18 +20,8 @@ export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggrega
  * client); this file places the job and binds it to that switch.
  */
 
-/** Test hooks (RunOptions.hooks, under SWITCHML_HOOKS): observe the job's switch state at quiet points, or tune its timers. */
-export interface SwitchmlHooks {
-  tuning?: Partial<SwitchmlTuning>;
-  /** after the job's state is installed, before the first call */
-  onAllocate?(plan: JobPlan, fabric: Fabric): void;
-  /** when a call has completed (every round of the call is complete), before it resolves */
-  onCallComplete?(plan: JobPlan, fabric: Fabric, iteration: number): void;
-  /** when a call is rejected (before teardown releases the job's state) */
-  onCallFailed?(plan: JobPlan, fabric: Fabric, iteration: number, error: Error): void;
-  /** after teardown released the job */
-  onRelease?(plan: JobPlan, fabric: Fabric): void;
-}
+/** Test hooks (RunOptions.hooks, under SWITCHML_HOOKS) of a job on its aggregator. */
+export type SwitchmlHooks = AggregationHooks<JobPlan>;
 export const SWITCHML_HOOKS = hookKey<SwitchmlHooks>('switchml');
 
 /** The window (see windowFor): `place.fanIn` streams share the aggregator's busiest link. */
