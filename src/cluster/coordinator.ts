@@ -14,6 +14,7 @@ import type { LinkSideCounters, NodeMessage } from './messages.js';
 import { mergeLinkSides, orderSwitchReports } from './fabric-counters.js';
 import { tierBytesOf, type Fabric } from '../run/fabric.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
+import { placedLinks } from './placed-links.js';
 
 export interface UpOptions {
   readonly scenario: Scenario;
@@ -230,7 +231,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     const shadow = (scheme: string, variant: number, onClose?: () => void): ReturnType<typeof buildScenarioFabric> =>
       buildScenarioFabric(scenario, 'udp', seed, topology, scheme, {
         local: new Set(),
-        addressing: o.launcher.addressing,
+        links: placedLinks(topology, new Set(), o.launcher.addressing, variant),
         shaping: o.launcher.shaping,
         shadowSwitches: true,
         variant,
