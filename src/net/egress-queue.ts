@@ -47,7 +47,7 @@ export class EgressQueue {
 
   /** `stats` may be shared with the link behind (one report row per direction). */
   constructor(
-    config: QueueConfig,
+    readonly config: QueueConfig,
     private readonly clock: Clock,
     private readonly s: DirectionStats = emptyDirectionStats(),
   ) {

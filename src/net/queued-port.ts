@@ -27,6 +27,14 @@ export class QueuedPort implements Port {
     return new QueuedPort(new EgressQueue(config, clock, wire.stats), wire, clock);
   }
 
+  /**
+   * The queue's settings, line rate included (hosts/flows.ts and hosts/moe-exchange.ts read
+   * their NIC's rate from here).
+   */
+  get config(): Readonly<QueueConfig> {
+    return this.queue.config;
+  }
+
   /** The direction's counters, queue and wire settled to now (they count into one object). */
   get stats(): DirectionStats {
     return this.queue.stats;
@@ -70,13 +78,14 @@ export class QueuedPort implements Port {
  * directions of a link by wrapping both ends.
  */
 export class ShapedPort extends QueuedPort {
-  readonly config: Readonly<LinkConfig>;
+  /** the whole link config, wire and queue */
+  readonly linkConfig: Readonly<LinkConfig>;
 
   constructor(inner: Port, clock: Clock, cfg: Partial<LinkConfig>, rng: Rng) {
     const c = linkConfig(cfg);
     const stats = emptyDirectionStats();
     super(new EgressQueue(queueConfigOf(c), clock, stats), new LinkPort(inner, clock, c, rng, stats), clock);
-    this.config = Object.freeze(c);
+    this.linkConfig = Object.freeze(c);
   }
 
   /** frames handed to the inner port, duplicates included (what the far end should receive) */
