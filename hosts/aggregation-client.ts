@@ -191,7 +191,7 @@ export interface StreamingJobConfig {
   /** the label of a call's Deferred */
   readonly label: string;
   /** why a call fails when `host`'s packet on `slot` got no answer after `retries` retransmissions */
-  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number): string;
+  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number, detail: DeadDetail): string;
   onCallComplete?(iteration: number): void;
   onCallFailed?(iteration: number, error: Error): void;
   /** frees the job's switch state (the manager's release; a collective step across processes) */
@@ -199,6 +199,15 @@ export interface StreamingJobConfig {
   onRelease?(): void;
   /** extra report fields (where the job aggregates) */
   readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/** What the worker that gave up knows besides the slot: for naming whose contribution is missing. */
+export interface DeadDetail {
+  /** the slot copy the packet used (its round's parity) */
+  readonly ver: number;
+  /** when this worker last got a result from its upstream switch in this call (ns), or -1 */
+  readonly lastResultNs: number;
+  readonly nowNs: number;
 }
 
 /** What one call needs, shared by the job's workers. */
@@ -257,6 +266,8 @@ class Worker {
   bytesSent = 0;
   retransmissions = 0;
   overflows = 0;
+  /** when the last result came from upstream in this call (ns), -1 before the first */
+  lastResultNs = -1;
 
   /** where this worker's updates go, and whose results it accepts */
   readonly upstream: number;
@@ -288,6 +299,7 @@ class Worker {
     this.bytesSent = 0;
     this.retransmissions = 0;
     this.overflows = 0;
+    this.lastResultNs = -1;
     if (call.dtype === 'float32') {
       if (this.blockExp.length !== call.packets) this.blockExp = new Int8Array(call.packets);
       this.blockExp.fill(NO_EXPONENT);
@@ -376,7 +388,8 @@ class Worker {
       return;
     }
     if (this.slotRetries[s]! >= this.job.tuning.maxRetries) {
-      this.job.fail(this.job.config.deadMessage(this.rank, this.host.name, s, this.slotSeq[s]!, this.slotRetries[s]!));
+      const detail: DeadDetail = { ver: this.rounds[s]! & 1, lastResultNs: this.lastResultNs, nowNs: now };
+      this.job.fail(this.job.config.deadMessage(this.rank, this.host.name, s, this.slotSeq[s]!, this.slotRetries[s]!, detail));
       return;
     }
     // RFC 6298 (5.5): back the worker's RTO off, not only this packet's timer, so that when
@@ -407,6 +420,7 @@ class Worker {
     const n = p < 0 ? 0 : Math.min(epp, this.input.length - from);
     if (readU16(f, SML_OFF_COUNT) !== n || readU16(f, OFF_PAYLOADLEN) !== SML_HEADER_BYTES + 4 * n) return;
 
+    this.lastResultNs = this.agent.now;
     if (this.slotRetries[s] === 0) this.sample(this.agent.now - this.slotSentAt[s]!);
     this.rounds[s]!++;
     const e = (f[SML_OFF_EXPONENT]! << 24) >> 24;

@@ -1,5 +1,6 @@
 import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { AllreduceResult } from '../src/report/types.js';
+import type { AllreduceResult, RunResult } from '../src/report/types.js';
+import { PartialRunsError } from '../src/run/workload.js';
 import { round } from '../src/report/types.js';
 import type { Fabric } from '../src/run/fabric.js';
 import { AggregationUnavailableError } from '../src/topology/aggregation-manager.js';
@@ -198,17 +199,43 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
   };
 }
 
+/** The row of an algorithm that failed: what it was asked to do, and why it did not. */
+function failedRun(ctx: WorkloadContext, spec: AllreduceSpec, name: string, e: Error): RunResult {
+  return {
+    workload: 'allreduce',
+    ...(spec.name ? { name: spec.name } : {}),
+    algorithm: name,
+    workers: ctx.hosts.length,
+    bytes: spec.bytes,
+    dtype: spec.dtype,
+    iterations: spec.iterations,
+    correct: false,
+    error: e.message,
+  };
+}
+
 const allreduce: WorkloadModule<AllreduceSpec> = {
   kind: 'allreduce',
   distributed: true,
   async run(ctx, spec) {
     if (ctx.hosts.length < 2) throw new Error('allreduce needs at least 2 workers');
     await loadAlgorithms();
-    const out: AllreduceResult[] = [];
     // Made once: every algorithm all-reduces the same gradients against the same reference.
     const tensors = makeTensors(ctx, spec);
-    for (const [i, name] of spec.algorithms.entries()) out.push(await runAlgorithm(ctx, spec, tensors, name, i, spec.algorithms.length));
-    return out;
+    const runs: RunResult[] = [];
+    for (const [i, name] of spec.algorithms.entries()) {
+      try {
+        runs.push(await runAlgorithm(ctx, spec, tensors, name, i, spec.algorithms.length));
+      } catch (e) {
+        // Each algorithm is reported on its own: a failed one is a row with its reason, and the
+        // others' finished results stay. In one process the next algorithms still run; across
+        // processes the copies' collective steps no longer line up, so the workload stops here
+        // (the runner tells the other copies) with what it has.
+        runs.push(failedRun(ctx, spec, name, e as Error));
+        if (ctx.cluster.distributed) throw new PartialRunsError((e as Error).message, runs);
+      }
+    }
+    return runs;
   },
 };
 

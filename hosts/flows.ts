@@ -219,6 +219,8 @@ class FlowHost extends HostAgent {
   retransmissions = 0;
   corrupt = 0;
   malformed = 0;
+  /** frames not from the flow's expected peer (address and port): refused, never data */
+  stray = 0;
   private readonly schedule = (d: number, fn: () => void) => this.after(d, fn);
   /** flows with frames waiting for the NIC, served round robin */
   private readonly nic: FairNicQueue<SendState>;
@@ -228,6 +230,9 @@ class FlowHost extends HostAgent {
     readonly job: number,
     private readonly policy: ReliabilityPolicy,
     private readonly events: JobEvents,
+    /** every flow of the job, by id, and the job's host addresses by index: who may send what */
+    private readonly plans: readonly FlowPlan[],
+    private readonly addresses: readonly number[],
   ) {
     super(host, PROTO_FLOW);
     const rate = (host.port as { config?: { rateGbps?: number } }).config?.rateGbps ?? 0;
@@ -312,6 +317,10 @@ class FlowHost extends HostAgent {
   private onAck(f: Uint8Array): void {
     const s = this.senders.get(readU32(f, FLOW_OFF_FLOW));
     if (s === undefined) return; // a late ACK of a finished flow
+    if (readU32(f, OFF_SRC) !== s.dstAddress || readU16(f, OFF_SRCPORT) !== FLOW_BASE_PORT + this.job) {
+      this.stray++;
+      return;
+    }
     s.rs.onAck(readU32(f, OFF_SEQ), readU32(f, FLOW_OFF_VALUE), readF64(f, OFF_TIMESTAMP));
     if (s.rs.inFlight === 0 && s.rs.queued === 0 && this.senders.get(s.plan.id) === s) {
       this.finishSender(s);
@@ -331,10 +340,16 @@ class FlowHost extends HostAgent {
     const size = readU32(f, FLOW_OFF_VALUE);
     let r = this.receivers.get(flow);
     if (r === undefined) {
-      const frames = flowFrames(size);
-      const src = readU32(f, OFF_SRC);
+      // A flow is received only from the sender its plan names (address and port), and with
+      // the plan's size: a frame from anyone else must not claim the flow id first.
+      const plan = this.plans[flow];
+      if (plan === undefined || this.addresses[plan.dst] !== this.host.address || readU32(f, OFF_SRC) !== this.addresses[plan.src] || readU16(f, OFF_SRCPORT) !== plan.srcPort) {
+        this.stray++;
+        return;
+      }
+      const frames = flowFrames(plan.size);
       const state: RecvState = {
-        flow, size, frames, srcAddress: src, srcPort: readU16(f, OFF_SRCPORT), bytes: 0, maxSeq: -1, done: false,
+        flow, size: plan.size, frames, srcAddress: this.addresses[plan.src]!, srcPort: plan.srcPort, bytes: 0, maxSeq: -1, done: false,
         rr: null as unknown as ReliableReceiver,
       };
       state.rr = new ReliableReceiver(this.policy, this.host.clock, this.schedule, { ack: (sel, cum, ts) => this.ack(state, sel, cum, ts) });
@@ -344,7 +359,11 @@ class FlowHost extends HostAgent {
     }
     const seq = readU32(f, OFF_SEQ);
     const len = frameDataBytes(r.size, seq);
-    if (size !== r.size || readU32(f, OFF_SRC) !== r.srcAddress || f.length !== FLOW_OFF_DATA + len) {
+    if (readU32(f, OFF_SRC) !== r.srcAddress || readU16(f, OFF_SRCPORT) !== r.srcPort) {
+      this.stray++;
+      return;
+    }
+    if (size !== r.size || f.length !== FLOW_OFF_DATA + len) {
       this.corrupt++;
       return;
     }
@@ -534,7 +553,8 @@ export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<F
       settle();
     },
   };
-  const agents = hosts.flatMap((h, i) => (local[i] ? [new FlowHost(h, job, policy, events)] : []));
+  const addresses = hosts.map((h) => h.address);
+  const agents = hosts.flatMap((h, i) => (local[i] ? [new FlowHost(h, job, policy, events, plans, addresses)] : []));
   const agentOf = new Map(agents.map((a) => [a.host, a]));
   const before = await ctx.linkReports();
   let tallies: FlowTally[];

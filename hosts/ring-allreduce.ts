@@ -197,7 +197,8 @@ class RingWorker extends HostAgent {
   }
 
   private onData(f: Uint8Array): void {
-    if (readU32(f, OFF_SRC) !== this.pred.address) {
+    // only the predecessor's worker of this job (address and port) sends this worker data
+    if (readU32(f, OFF_SRC) !== this.pred.address || readU16(f, OFF_SRCPORT) !== this.jobId) {
       this.stray++;
       return;
     }
@@ -253,7 +254,7 @@ class RingWorker extends HostAgent {
   }
 
   private onAck(f: Uint8Array): void {
-    if (readU32(f, OFF_SRC) !== this.succ.address) {
+    if (readU32(f, OFF_SRC) !== this.succ.address || readU16(f, OFF_SRCPORT) !== this.jobId) {
       this.stray++;
       return;
     }

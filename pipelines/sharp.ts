@@ -3,7 +3,7 @@ import { declareCommonHeader, verifyCommonHeader } from '../src/pipeline/common-
 import { OFF_PROTOCOL } from '../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../src/wire/protocols.js';
 import { sharpHeaderLayout } from '../src/wire/sharp.js';
-import { declareForwarding, loadBalancingOf } from './lib/forwarding.js';
+import { declareForwarding, declareSourceGuard, loadBalancingOf } from './lib/forwarding.js';
 import {
   aggregationMetadata, aggregationParserState, copyAggregationMetadata, declareAggregation, resetAggregationMetadata,
   type AggregationMeta,
@@ -56,12 +56,14 @@ export default defineProgram<AggregationMeta>({
       },
       aggregation: aggregationParserState(agg),
     });
+    // Spoofed frames die at the edge, before they can contribute or be forwarded.
+    const guard = declareSourceGuard(p);
     // Aggregating switches also balance everything else, with the scenario's scheme.
     const routes = declareForwarding(p, loadBalancingOf(p.env.options));
     const aggregation = declareAggregation(p, env, agg, routes, { tree: true, program: 'sharp' });
     return {
       ingress(pkt) {
-        if (!aggregation.ingress(pkt)) routes.apply(pkt);
+        if (guard.admit(pkt) && !aggregation.ingress(pkt)) routes.apply(pkt);
       },
       egress: aggregation.egress,
     };

@@ -13,8 +13,8 @@ import {
   SHARP_REG_DONE, SHARP_SET_CHILD, SHARP_SET_PARENT, SHARP_STAT_NAMES, SHARP_STAT_PARTIAL_RESENT, SHARP_STAT_PARTIAL_UP,
   SHARP_STAT_RESULT_DOWN, SML_DEFAULT_ELEMENTS, SML_DEFAULT_SLOTS, SML_MAX_WORKERS, SML_REG_BITMAP, SML_REG_COUNT,
   SML_REG_EXPONENT, SML_REG_OVERFLOW, SML_REG_SEQ, SML_REG_VALUES, SML_RESULT_DST_KEY, SML_RESULT_DST_TABLE, SML_SET_RESULT_DST,
-  SML_SET_WORKER, SML_STAT_AGGREGATED, SML_STAT_BAD_SLOT, SML_STAT_COMPLETED, SML_STAT_DUPLICATE, SML_STAT_MALFORMED,
-  SML_STAT_NAMES, SML_STAT_RESENT, SML_STAT_STALE, SML_STAT_UNKNOWN_WORKER, SML_STATS_COUNTER, SML_WORKERS_KEY_JOB,
+  SML_SET_WORKER, SML_ANY_PORT, SML_STAT_AGGREGATED, SML_STAT_BAD_SLOT, SML_STAT_COMPLETED, SML_STAT_DUPLICATE, SML_STAT_MALFORMED,
+  SML_STAT_NAMES, SML_STAT_RESENT, SML_STAT_SPOOFED, SML_STAT_STALE, SML_STAT_UNKNOWN_WORKER, SML_STATS_COUNTER, SML_WORKERS_KEY_JOB,
   SML_WORKERS_KEY_SRC, SML_WORKERS_TABLE,
 } from '../../src/topology/aggregation-manager.js';
 
@@ -24,7 +24,9 @@ import {
  * aggregates its children and passes one partial up). The algorithm and the registers are
  * SwitchML's, described in pipelines/switchml.ts; the tree additions in pipelines/sharp.ts.
  *
- * What a frame's source is to this switch comes from the workers table, keyed (src, job):
+ * What a frame's source is to this switch comes from the workers table, keyed (src, job); every
+ * entry also names the port the member's frames arrive on (its path to this switch), and a
+ * frame with a member's address on any other port is no contribution (dropped as spoofed):
  *   set_worker       a flat SwitchML worker: aggregate; on completion multicast the result
  *   set_tree_child   a child in a tree (a worker, or a child switch's partial): aggregate; on
  *                    completion send ONE partial to `parent` (or, at the root, multicast)
@@ -46,9 +48,11 @@ export interface AggregationMeta {
   slotCount: number;
   /** tree: the parent's address (0 at the root) */
   parent: number;
+  /** the port the member's frames must arrive on (SML_ANY_PORT: any) */
+  port: number;
 }
 
-export const aggregationMetadata = (): AggregationMeta => ({ role: ROLE_NONE, workerBit: 0, numWorkers: 0, mcastGroup: 0, slotBase: 0, slotCount: 0, parent: 0 });
+export const aggregationMetadata = (): AggregationMeta => ({ role: ROLE_NONE, workerBit: 0, numWorkers: 0, mcastGroup: 0, slotBase: 0, slotCount: 0, parent: 0, port: 0 });
 export const resetAggregationMetadata = (m: AggregationMeta): void => {
   m.role = ROLE_NONE;
 };
@@ -111,8 +115,9 @@ export function declareAggregation<M extends AggregationMeta>(
     { name: 'mcastGroup', width: 16 },
     { name: 'slotBase', width: 32 },
     { name: 'slotCount', width: 32 },
+    { name: 'ingressPort', width: 16 },
   ] as const;
-  // A tree child is a worker of this switch's job that also names its parent: the same five
+  // A tree child is a worker of this switch's job that also names its parent: the same six
   // parameters first, in the same order.
   const setMember = (m: AggregationMeta, role: number, a: readonly number[]): void => {
     m.role = role;
@@ -121,6 +126,7 @@ export function declareAggregation<M extends AggregationMeta>(
     m.mcastGroup = a[2]!;
     m.slotBase = a[3]!;
     m.slotCount = a[4]!;
+    m.port = a[5]!;
   };
   const setWorker = p.action(SML_SET_WORKER, [{ name: 'workerBit', width: 8 }, { name: 'numWorkers', width: 8 }, ...slotParams], (pkt, a) =>
     setMember(pkt.meta, ROLE_WORKER, a),
@@ -130,7 +136,7 @@ export function declareAggregation<M extends AggregationMeta>(
     [{ name: 'childBit', width: 8 }, { name: 'numChildren', width: 8 }, ...slotParams, { name: 'parent', width: 32 }],
     (pkt, a) => {
       setMember(pkt.meta, ROLE_CHILD, a);
-      pkt.meta.parent = a[5]!;
+      pkt.meta.parent = a[6]!;
     },
   );
   const setParent = p.action(SHARP_SET_PARENT, [...slotParams], (pkt, a) => {
@@ -139,6 +145,7 @@ export function declareAggregation<M extends AggregationMeta>(
     m.mcastGroup = a[0]!;
     m.slotBase = a[1]!;
     m.slotCount = a[2]!;
+    m.port = a[3]!;
   });
   const workers = p.table({
     name: SML_WORKERS_TABLE,
@@ -193,6 +200,7 @@ export function declareAggregation<M extends AggregationMeta>(
     const b = pkt.buf;
     const role = m.role;
     if (role !== ROLE_WORKER && role !== ROLE_CHILD) return drop(pkt, SML_STAT_UNKNOWN_WORKER);
+    if (m.port !== SML_ANY_PORT && pkt.ingressPort !== m.port) return drop(pkt, SML_STAT_SPOOFED);
     const s = readU16(b, SML_OFF_SLOT);
     const slot = m.slotBase + s;
     if (s >= m.slotCount || slot >= slots) return drop(pkt, SML_STAT_BAD_SLOT);
@@ -296,6 +304,7 @@ export function declareAggregation<M extends AggregationMeta>(
     const m = pkt.meta;
     const b = pkt.buf;
     if (m.role !== ROLE_PARENT) return drop(pkt, SML_STAT_UNKNOWN_WORKER);
+    if (m.port !== SML_ANY_PORT && pkt.ingressPort !== m.port) return drop(pkt, SML_STAT_SPOOFED);
     const s = readU16(b, SML_OFF_SLOT);
     const slot = m.slotBase + s;
     if (s >= m.slotCount || slot >= slots) return drop(pkt, SML_STAT_BAD_SLOT);

@@ -6,8 +6,10 @@ import { decrementTtl } from '../../src/pipeline/common-header.js';
 import { readU32 } from '../../src/wire/bytes.js';
 import { OFF_DST } from '../../src/wire/common-header.js';
 import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancingKind } from './load-balancing.js';
+import { declareSourceGuard } from './source-guard.js';
 
 export { fiveTupleHash, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
+export { declareSourceGuard } from './source-guard.js';
 
 /** 'l3': one next hop per route; the others: a load-balancing scheme over ECMP groups. */
 export type ForwardingKind = 'l3' | LoadBalancingKind;
@@ -54,7 +56,8 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind)
 }
 
 /**
- * A program that only forwards: the common header, then the forwarding stage with `kind`.
+ * A program that only forwards: the common header, the edge's source guard, then the
+ * forwarding stage with `kind`.
  * l3, ecmp, flowlet, drill and conga are this, each with its own scheme.
  */
 export function forwardingProgram(name: string, kind: ForwardingKind, description: string): ProgramFactory<Record<string, never>> {
@@ -67,10 +70,11 @@ export function forwardingProgram(name: string, kind: ForwardingKind, descriptio
     build(p) {
       const common = declareCommonHeader(p);
       p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });
+      const guard = declareSourceGuard(p);
       const routes = declareForwarding(p, kind);
       return {
         ingress(pkt) {
-          routes.apply(pkt);
+          if (guard.admit(pkt)) routes.apply(pkt);
         },
       };
     },

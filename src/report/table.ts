@@ -100,9 +100,9 @@ function genericLines(r: RunResult): string[] {
   return [`${r.workload}: ${fields.join(' ')}  ${r.correct ? 'OK' : 'WRONG'}`];
 }
 
-/** A completed all-reduce result (a failed one carries only `error`). */
+/** A completed all-reduce result (a failed one carries what it was asked, and `error`, but no times). */
 function isAllreduce(r: RunResult): r is AllreduceResult {
-  return r.workload === 'allreduce' && typeof (r as AllreduceResult).dtype === 'string';
+  return r.workload === 'allreduce' && typeof (r as AllreduceResult).dtype === 'string' && typeof (r as AllreduceResult).timeSec === 'number';
 }
 
 /**

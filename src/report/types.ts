@@ -84,10 +84,24 @@ export interface SwitchReport {
   program: string;
   packetsIn: number;
   packetsOut: number;
-  drops: { parser: number; table: number; queue: number; passes: number; error: number };
+  /** spoofed: frames the edge's source guard refused (a host port, another host's address); counted in table too */
+  drops: { parser: number; table: number; queue: number; passes: number; error: number; spoofed: number };
   /** packets the program absorbed on purpose (aggregated contributions); not drops */
   consumed: number;
   parserErrors: Record<string, number>;
+  /** aggregating programs (switchml, sharp): contributions refused, by reason; counted in drops.table too */
+  aggregation?: AggregationDrops;
+}
+
+/** Why an aggregation switch refused a frame addressed to it (contract v2 names). */
+export interface AggregationDrops {
+  unknownWorker: number;
+  badSlot: number;
+  malformed: number;
+  duplicate: number;
+  stale: number;
+  /** a job member's address arriving on a port that is not on its path */
+  spoofed: number;
 }
 
 /** Percentile by nearest rank on a copy of the samples (0 when there are none). */

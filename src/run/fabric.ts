@@ -13,13 +13,13 @@ import { Switch } from '../switch/switch.js';
 import type { PortInfo, ProgramFactory } from '../pipeline/program.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
-import { installRoutes } from '../topology/routing-controller.js';
-import { AggregationManager } from '../topology/aggregation-manager.js';
+import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
+import { AggregationManager, SML_DROP_REASONS, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
 import { HostStack } from './host-stack.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
-import type { LinkReport, SwitchReport } from '../report/types.js';
+import type { AggregationDrops, LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
   between: readonly [string, string] | readonly string[];
@@ -105,6 +105,8 @@ export interface LinkDirection {
   readonly wire: LinkPort;
   /** counters of the direction (queue and wire), settled to now */
   readonly stats: DirectionStats;
+  /** cuts the direction: what is queued or on the wire is lost, and whatever is sent later dropped */
+  close(): void;
 }
 
 export interface FabricLink {
@@ -141,6 +143,13 @@ function mirrored(switches: ReadonlyMap<string, Switch>, forward: (name: string,
     };
     out.set(name, { name, controlPlane: view, resources: () => sw.resources() });
   }
+  return out;
+}
+
+/** The aggregation stage's drop counters by reason, from its switchml_stats cells. */
+function aggregationDropsOf(cell: (index: number) => number): AggregationDrops {
+  const out = {} as Record<(typeof SML_DROP_REASONS)[number], number>;
+  for (const r of SML_DROP_REASONS) out[r] = cell(SML_STAT_NAMES.indexOf(r));
   return out;
 }
 
@@ -211,6 +220,8 @@ export class Fabric {
   lossy = false;
   private aggregationManager: AggregationManager | null = null;
   private linkProvider: LinkProvider | null = null;
+  /** the topology routes were computed on (cut links left out) */
+  private routed: Topology | null = null;
 
   private constructor(
     readonly spec: FabricSpec,
@@ -230,7 +241,7 @@ export class Fabric {
   /** The controller of in-network aggregation jobs on this fabric, created on first use. */
   get aggregation(): AggregationManager {
     const mirror = this.spec.placement?.controlMirror;
-    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, mirror ? mirrored(this.switches, mirror) : this.switches));
+    return (this.aggregationManager ??= new AggregationManager(this.spec.topology, mirror ? mirrored(this.switches, mirror) : this.switches, this.routed ?? this.spec.topology));
   }
 
   static async build(spec: FabricSpec): Promise<Fabric> {
@@ -336,12 +347,14 @@ export class Fabric {
     // NIC; an end no one sends from here (another process's) reads the wire's own.
     const sender = (node: string, port: number, wire: LinkPort): LinkDirection => {
       const q = this.switches.get(node)?.trafficManager.queuedPort(port) ?? (port === 0 ? nics.get(node) : undefined);
-      return q ? { wire, get stats() { return q.stats; } } : { wire, get stats() { return wire.stats; } };
+      const end = q ?? wire;
+      return { wire, get stats() { return end.stats; }, close: () => end.close() };
     };
     for (const w of wired) {
       this.links.push({ spec: w.spec, config: w.config, ab: sender(w.spec.a, w.spec.aPort, w.ab), ba: sender(w.spec.b, w.spec.bPort, w.ba), down: w.down });
     }
-    installRoutes(withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec))), this.switches, placement ? (n) => this.switches.has(n) : undefined);
+    this.routed = withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec)));
+    installRoutes(this.routed, this.switches, placement ? (n) => this.switches.has(n) : undefined);
   }
 
   /** Whether this process holds the node's ports (always, unless the fabric is spread out). */
@@ -354,15 +367,23 @@ export class Fabric {
   }
 
   switchReports(): SwitchReport[] {
-    return [...this.switches.values()].map((s) => ({
-      name: s.name,
-      program: s.pipeline.program.name,
-      packetsIn: s.packetsIn,
-      packetsOut: s.packetsOut,
-      drops: s.drops(),
-      consumed: s.consumed(),
-      parserErrors: s.parserErrors(),
-    }));
+    return [...this.switches.values()].map((s) => {
+      const counters = s.pipeline.counters;
+      const guard = counters.get(SOURCE_GUARD_COUNTER);
+      const stats = counters.get(SML_STATS_COUNTER);
+      return {
+        name: s.name,
+        program: s.pipeline.program.name,
+        packetsIn: s.packetsIn,
+        packetsOut: s.packetsOut,
+        // spoofed: the edge's source guard (already among `table`, the program's drops)
+        drops: { ...s.drops(), spoofed: guard ? guard.read(0).packets : 0 },
+        consumed: s.consumed(),
+        parserErrors: s.parserErrors(),
+        // aggregating programs: why contributions were refused (also among drops.table)
+        ...(stats ? { aggregation: aggregationDropsOf((i) => stats.read(i).packets) } : {}),
+      };
+    });
   }
 
   /** Bytes carried per tier so far, both directions summed (the report's tierBytes). */

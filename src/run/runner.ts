@@ -7,6 +7,7 @@ import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
 import type { HostStack } from './host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
+import { PartialRunsError } from './workload.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -184,6 +185,8 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
           return out;
         } catch (e) {
           scope.abort(e as Error);
+          // What a workload finished before it failed is kept (its failed part has a row of its own).
+          if (e instanceof PartialRunsError) return e.runs;
           // A workload that fails (a stalled peer, a missing program) is a wrong run, reported.
           return [{ workload: w.kind, correct: false, error: (e as Error).message }] as RunResult[];
         }

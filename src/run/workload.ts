@@ -43,3 +43,18 @@ export interface WorkloadModule<S = unknown> {
   readonly distributed?: boolean;
   run(ctx: WorkloadContext, spec: S): Promise<RunResult[]>;
 }
+
+/**
+ * A workload that failed part-way, with what it finished: `runs` are reported as they are (the
+ * finished ones, and a row for the failed part naming its reason), not one `false` entry for
+ * the whole workload.
+ */
+export class PartialRunsError extends Error {
+  constructor(
+    message: string,
+    readonly runs: RunResult[],
+  ) {
+    super(message);
+    this.name = 'PartialRunsError';
+  }
+}

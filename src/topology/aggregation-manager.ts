@@ -31,7 +31,7 @@
  */
 import type { Update } from '../pipeline/control-plane.js';
 import type { Programmable } from './routing-controller.js';
-import { distancesFrom, lowestCommonAncestors } from './shortest-paths.js';
+import { distancesFrom, hopDistance, lowestCommonAncestors, nextHopPorts } from './shortest-paths.js';
 import { buildAggregationTree, type AggregationTree, type TreeChild } from './aggregation-tree.js';
 import { formatAddress } from './address-plan.js';
 import { findNode, nodeByName, portsOf, type Topology } from './types.js';
@@ -57,10 +57,14 @@ export const SML_STAT_BAD_SLOT = 1;
 export const SML_STAT_MALFORMED = 2;
 export const SML_STAT_DUPLICATE = 3;
 export const SML_STAT_STALE = 4;
-export const SML_STAT_AGGREGATED = 5;
-export const SML_STAT_COMPLETED = 6;
-export const SML_STAT_RESENT = 7;
-export const SML_STAT_NAMES = ['unknownWorker', 'badSlot', 'malformed', 'duplicate', 'stale', 'aggregated', 'completed', 'resent'] as const;
+/** a member's address (and job) on a port its frames cannot come from: not a contribution */
+export const SML_STAT_SPOOFED = 5;
+export const SML_STAT_AGGREGATED = 6;
+export const SML_STAT_COMPLETED = 7;
+export const SML_STAT_RESENT = 8;
+export const SML_STAT_NAMES = ['unknownWorker', 'badSlot', 'malformed', 'duplicate', 'stale', 'spoofed', 'aggregated', 'completed', 'resent'] as const;
+/** The drop reasons among them (the report's per-switch `aggregation` counters). */
+export const SML_DROP_REASONS = ['unknownWorker', 'badSlot', 'malformed', 'duplicate', 'stale', 'spoofed'] as const;
 
 /** pipelines/sharp.ts adds, on the same workers table: a tree child (contributions up) and the parent (results down). */
 export const SHARP_SET_CHILD = 'set_tree_child';
@@ -68,10 +72,17 @@ export const SHARP_SET_PARENT = 'set_tree_parent';
 /** per slot copy: 1 once the copy holds the job's total (the root: on completion; below: when the parent's result came) */
 export const SHARP_REG_DONE = 'sharp_done';
 /** sharp's switchml_stats has these after SML_STAT_NAMES */
-export const SHARP_STAT_PARTIAL_UP = 8;
-export const SHARP_STAT_PARTIAL_RESENT = 9;
-export const SHARP_STAT_RESULT_DOWN = 10;
+export const SHARP_STAT_PARTIAL_UP = 9;
+export const SHARP_STAT_PARTIAL_RESENT = 10;
+export const SHARP_STAT_RESULT_DOWN = 11;
 export const SHARP_STAT_NAMES = [...SML_STAT_NAMES, 'partialUp', 'partialResent', 'resultDown'] as const;
+
+/**
+ * The workers table's `ingressPort` parameter: the one port a member's frames reach this
+ * switch on (its path from the member). ANY_PORT when shortest paths offer several (then only
+ * the edge's source guard vouches for the address).
+ */
+export const SML_ANY_PORT = 0xffff;
 
 /** The worker bitmap is one 32-bit register cell per slot copy. */
 export const SML_MAX_WORKERS = 32;
@@ -196,7 +207,21 @@ export class AggregationManager {
   constructor(
     readonly topology: Topology,
     readonly switches: ReadonlyMap<string, Programmable>,
+    /** the links routes use (the topology without cut links): where a member's frames come in */
+    readonly routed: Topology = topology,
   ) {}
+
+  /**
+   * The port of `sw` a member's frames arrive on: the one neighbour on a shortest routed path
+   * from `member`, or SML_ANY_PORT when there are several (or none: then nothing arrives).
+   */
+  ingressPort(sw: string, member: string): number {
+    const dist = distancesFrom(this.routed, member);
+    const here = dist.get(sw);
+    if (here === undefined) return SML_ANY_PORT;
+    const ports = portsOf(this.routed, sw).filter((pp) => pp !== undefined && dist.get(pp.peer) === here - 1);
+    return ports.length === 1 ? ports[0]!.port : SML_ANY_PORT;
+  }
 
   /** The aggregation switch for these workers and the ports its results leave on. */
   placement(workers: readonly string[]): Placement {
@@ -214,14 +239,12 @@ export class AggregationManager {
     let depth = 0;
     const perPort = new Map<number, number>();
     const ports = workers.map((w) => {
-      const dist = distancesFrom(topo, w);
-      const here = dist.get(aggregator)!;
-      depth = Math.max(depth, here);
+      depth = Math.max(depth, hopDistance(topo, w, aggregator));
       // the first port on a shortest path toward the worker; downstream LPM does the rest
-      const p = portsOf(topo, aggregator).find((pp) => dist.get(pp.peer) === here - 1);
-      if (!p) throw new Error(`aggregation manager: ${aggregator} has no port toward ${w}`);
-      perPort.set(p.port, (perPort.get(p.port) ?? 0) + 1);
-      return p.port;
+      const port = nextHopPorts(topo, aggregator, w)[0];
+      if (port === undefined) throw new Error(`aggregation manager: ${aggregator} has no port toward ${w}`);
+      perPort.set(port, (perPort.get(port) ?? 0) + 1);
+      return port;
     });
     return {
       aggregator,
@@ -497,7 +520,7 @@ export class AggregationManager {
           kind: 'tableEntry',
           table: SML_WORKERS_TABLE,
           match: key(sp.parentAddress),
-          action: { name: SHARP_SET_PARENT, params: { mcastGroup: sp.mcastGroup, slotBase: sp.slotBase, slotCount: plan.slotCount } },
+          action: { name: SHARP_SET_PARENT, params: { mcastGroup: sp.mcastGroup, slotBase: sp.slotBase, slotCount: plan.slotCount, ingressPort: this.ingressPort(sp.name, sp.parent) } },
         },
       });
     }
@@ -510,7 +533,10 @@ export class AggregationManager {
           match: key(c.address),
           action: {
             name: SHARP_SET_CHILD,
-            params: { childBit: i, numChildren: sp.children.length, mcastGroup: sp.mcastGroup, slotBase: sp.slotBase, slotCount: plan.slotCount, parent: sp.parentAddress },
+            params: {
+              childBit: i, numChildren: sp.children.length, mcastGroup: sp.mcastGroup, slotBase: sp.slotBase, slotCount: plan.slotCount,
+              ingressPort: this.ingressPort(sp.name, c.name), parent: sp.parentAddress,
+            },
           },
         },
       });
@@ -585,7 +611,10 @@ export class AggregationManager {
           },
           action: {
             name: SML_SET_WORKER,
-            params: { workerBit: i, numWorkers: plan.workers.length, mcastGroup: plan.mcastGroup, slotBase: plan.slotBase, slotCount: plan.slotCount },
+            params: {
+              workerBit: i, numWorkers: plan.workers.length, mcastGroup: plan.mcastGroup, slotBase: plan.slotBase, slotCount: plan.slotCount,
+              ingressPort: this.ingressPort(plan.aggregator, w),
+            },
           },
         },
       });

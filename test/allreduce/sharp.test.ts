@@ -121,7 +121,7 @@ function rig(parent = PARENT) {
   updates.push({ type: 'INSERT', entity: { kind: 'multicastGroupEntry', groupId: GROUP, replicas: KIDS.map((_, i) => ({ port: i, instance: 10 + i })) } });
   const key = (src: number) => ({ 'hdr.common.src': { kind: 'exact' as const, value: src }, 'hdr.common.dstPort': { kind: 'exact' as const, value: JOB } });
   if (parent !== 0) {
-    updates.push({ type: 'INSERT', entity: { kind: 'tableEntry', table: SML_WORKERS_TABLE, match: key(parent), action: { name: 'set_tree_parent', params: { mcastGroup: GROUP, slotBase: BASE, slotCount: 4 } } } });
+    updates.push({ type: 'INSERT', entity: { kind: 'tableEntry', table: SML_WORKERS_TABLE, match: key(parent), action: { name: 'set_tree_parent', params: { mcastGroup: GROUP, slotBase: BASE, slotCount: 4, ingressPort: PARENT_PORT } } } });
   }
   KIDS.forEach((addr, i) => {
     updates.push({
@@ -130,7 +130,7 @@ function rig(parent = PARENT) {
         kind: 'tableEntry',
         table: SML_WORKERS_TABLE,
         match: key(addr),
-        action: { name: 'set_tree_child', params: { childBit: i, numChildren: KIDS.length, mcastGroup: GROUP, slotBase: BASE, slotCount: 4, parent } },
+        action: { name: 'set_tree_child', params: { childBit: i, numChildren: KIDS.length, mcastGroup: GROUP, slotBase: BASE, slotCount: 4, ingressPort: i, parent } },
       },
     });
   });
@@ -231,7 +231,7 @@ describe('sharp pipeline', () => {
         { type: 'INSERT', entity: { kind: 'multicastGroupEntry', groupId: 1, replicas: [{ port: 0, instance: 1 }, { port: 1, instance: 2 }] } },
         ...KIDS.slice(0, 2).map((addr, i): Update => ({
           type: 'INSERT',
-          entity: { kind: 'tableEntry', table: SML_WORKERS_TABLE, match: { 'hdr.common.src': { kind: 'exact', value: addr }, 'hdr.common.dstPort': { kind: 'exact', value: JOB } }, action: { name: 'set_worker', params: { workerBit: i, numWorkers: 2, mcastGroup: 1, slotBase: 1, slotCount: 2 } } },
+          entity: { kind: 'tableEntry', table: SML_WORKERS_TABLE, match: { 'hdr.common.src': { kind: 'exact', value: addr }, 'hdr.common.dstPort': { kind: 'exact', value: JOB } }, action: { name: 'set_worker', params: { workerBit: i, numWorkers: 2, mcastGroup: 1, slotBase: 1, slotCount: 2, ingressPort: i } } },
         })),
       ]);
       const out: Out[] = [];
@@ -342,7 +342,8 @@ describe('aggregation manager: trees', () => {
         expect(entries, sp.name).toHaveLength(sp.children.length + (sp.parent === null ? 0 : 1));
         expect(entries.filter((e) => e.action!.name === 'set_tree_parent')).toHaveLength(sp.parent === null ? 0 : 1);
         const child = entries.find((e) => e.action!.name === 'set_tree_child')!;
-        expect(child.action!.params).toEqual([0, sp.children.length, sp.mcastGroup, sp.slotBase, 8, sp.parentAddress]);
+        // the child's entry admits its frames only on the port toward it
+        expect(child.action!.params).toEqual([0, sp.children.length, sp.mcastGroup, sp.slotBase, 8, sp.children[0]!.port, sp.parentAddress]);
         expect(cp.readMulticastGroups()[0]!.replicas.map((r) => r.port)).toEqual(sp.children.map((c) => c.port));
         expect(m.freeSlots(sp.name)).toBe(16 - 8);
       }
@@ -558,6 +559,8 @@ describe('sharp end to end, sim', () => {
     const [run] = (await runScenario(s)).runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
     expect(run!.error).toMatch(/sharp job 1: the tree rooted at spine0 did not answer h\d on slot \d+ \(packet \d+\) after 40 retransmissions to leaf\d \(10\.255\.0\.\d\)/);
+    // the cut is between leaf1 and spine0: the worker's leaf is complete, spine0 waits for leaf1's partial
+    expect(run!.error).toMatch(/the round completed on leaf\d \(every contribution arrived\) but its total never came down from spine0: the round on spine0 waits for leaf1 \(contributions arrived from leaf0\)/);
     expect(seen.releases).toBe(1);
     expect(seen.problems).toEqual([]);
   });

@@ -17,7 +17,7 @@ import { Fabric } from '../../src/run/fabric.js';
 import { runScenario } from '../../src/run/runner.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import {
-  SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SML_RESULT_DST_TABLE, SML_STAT_BAD_SLOT, SML_STAT_DUPLICATE, SML_STAT_NAMES,
+  SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SML_RESULT_DST_TABLE, SML_STAT_BAD_SLOT, SML_STAT_DUPLICATE, SML_STAT_NAMES, SML_STAT_SPOOFED,
   SML_STAT_STALE, SML_STAT_UNKNOWN_WORKER, SML_STATS_COUNTER, SML_WORKERS_TABLE, type JobPlan,
 } from '../../src/topology/aggregation-manager.js';
 import { aggregationFabric, aggregationScenario, allreduceRuns, rateArb, type AggregationScenarioOptions } from './helpers.js';
@@ -108,7 +108,7 @@ function rig(workers = 3, options: Record<string, unknown> = {}) {
         kind: 'tableEntry',
         table: SML_WORKERS_TABLE,
         match: { 'hdr.common.src': { kind: 'exact', value: WORKER[i]! }, 'hdr.common.dstPort': { kind: 'exact', value: JOB } },
-        action: { name: 'set_worker', params: { workerBit: i, numWorkers: workers, mcastGroup: GROUP, slotBase: 2, slotCount: 4 } },
+        action: { name: 'set_worker', params: { workerBit: i, numWorkers: workers, mcastGroup: GROUP, slotBase: 2, slotCount: 4, ingressPort: i } },
       },
     });
   }
@@ -143,6 +143,21 @@ describe('switchml pipeline', () => {
     expect(stat(SML_STAT_UNKNOWN_WORKER)).toBe(2);
     expect(send({ src: WORKER[0]!, slot: 4, ver: 0, seq: 1, values: [1, 1, 1, 1] })).toEqual([]);
     expect(stat(SML_STAT_BAD_SLOT)).toBe(1);
+  });
+
+  it('takes a member\'s contribution only from the port on its path: from another it is spoofed, not counted', () => {
+    const { send, stat, reg } = rig();
+    // WORKER[0] is behind port 0; the same frame arriving on port 2 is someone else's forgery
+    expect(send({ src: WORKER[0]!, slot: 0, ver: 0, seq: 1, values: [1000, 1000, 1000, 1000] }, 2)).toEqual([]);
+    expect(stat(SML_STAT_SPOOFED)).toBe(1);
+    expect(reg(SML_REG_BITMAP, 2 * 2)).toBe(0);
+    expect(reg(SML_REG_COUNT, 2 * 2)).toBe(0);
+    // the member's own frame still counts, once
+    send({ src: WORKER[0]!, slot: 0, ver: 0, seq: 1, values: [1, 1, 1, 1] }, 0);
+    send({ src: WORKER[1]!, slot: 0, ver: 0, seq: 1, values: [1, 1, 1, 1] }, 1);
+    const out = send({ src: WORKER[2]!, slot: 0, ver: 0, seq: 1, values: [1, 1, 1, 1] }, 2);
+    expect(out.map((o) => o.values)).toEqual([[3, 3, 3, 3], [3, 3, 3, 3], [3, 3, 3, 3]]);
+    expect(stat(SML_STAT_DUPLICATE)).toBe(0);
   });
 
   it('never counts the same update twice', () => {
@@ -262,7 +277,8 @@ describe('aggregation manager', () => {
       expect(new Set(group!.replicas.map((r) => r.instance)).size).toBe(8);
       const entries = cp.readTableEntries(SML_WORKERS_TABLE);
       expect(entries).toHaveLength(8);
-      expect(entries.map((e) => e.action!.params)).toContainEqual([3, 8, across.mcastGroup, across.slotBase, 4]);
+      // h3's entry admits its frames only on the spine's port toward leaf0 (port 0)
+      expect(entries.map((e) => e.action!.params)).toContainEqual([3, 8, across.mcastGroup, across.slotBase, 4, 0]);
       expect(cp.readTableEntries(SML_RESULT_DST_TABLE)).toHaveLength(8);
       expect(m.placement(names(8)).fanIn).toBe(4);
     } finally {
@@ -486,7 +502,7 @@ describe('switchml end to end, sim', () => {
     const r = await runScenario(s);
     const [run] = r.runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
-    expect(run!.error).toMatch(/aggregator s0 \(10\.255\.0\.1\) did not answer h\d on slot \d+ .* after 40 retransmissions/);
+    expect(run!.error).toMatch(/h\d's packet \d+ on slot \d+ got no result from aggregator s0 \(10\.255\.0\.1\) after 40 retransmissions/);
     expect(seen.releases).toBe(1);
     expect(seen.problems).toEqual([]);
   });
