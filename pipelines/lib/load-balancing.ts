@@ -39,7 +39,8 @@ export function loadBalancingOf(options: Readonly<Record<string, unknown>>): Loa
 
 /** A stateful member choice, plugged into the route table (see lib/forwarding.ts). */
 export interface LoadBalancer<M> {
-  readonly kind: LoadBalancingKind;
+  /** the scheme's name (one of LOAD_BALANCING_KINDS, or a scheme of its own) */
+  readonly kind: string;
   /** the index into group.members this packet takes; always in 0..members.length-1 */
   choose(pkt: Packet<M>, group: GroupView<M>): number;
   /** after the route's forward action sent the packet to `port` (every routed packet) */
