@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineWorkloadDescriptor } from '../../src/manifest/descriptor.js';
-import { byteSize, commonWorkloadFields, int, oneOf, uniqueList } from '../../src/manifest/fields.js';
+import { byteSize, commonWorkloadFields, int, oneOf } from '../../src/manifest/fields.js';
 import { flowsTable } from '../../src/report/flows-table.js';
 
 export const FLOW_DISTRIBUTIONS = ['websearch', 'datamining', 'fixed'] as const;
@@ -9,7 +9,7 @@ export const FLOW_PATTERNS = ['all-to-all', 'permutation', 'incast'] as const;
 /** Flows with trace-drawn sizes, FCT per load-balancing scheme (hosts/flows.ts). */
 export const flows = defineWorkloadDescriptor({
   kind: 'flows',
-  schema: ({ loadBalancing, loadBalancers }) =>
+  schema: ({ schemeList }) =>
     z.strictObject({
       kind: z.literal('flows').describe('flows between hosts with sizes from a trace distribution; flow completion times per load-balancing scheme'),
       ...commonWorkloadFields,
@@ -29,9 +29,7 @@ export const flows = defineWorkloadDescriptor({
         .max(1, { error: 'a number in (0, 1]' })
         .optional()
         .describe('every drawn flow size is multiplied by this (sim budgets); size bins use the unscaled size; left out = 1'),
-      loadBalancing: uniqueList(loadBalancing, `load balancers (${loadBalancers.join(', ')})`)
-        .optional()
-        .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]'),
+      loadBalancing: schemeList,
     }),
   check: (w, topo) =>
     topo.hosts.length < 2 ? [{ path: ['kind'], expected: 'a topology with at least 2 hosts for flows', input: w.kind, hint: `it has ${topo.hosts.length}` }] : [],

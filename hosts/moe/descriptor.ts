@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineWorkloadDescriptor } from '../../src/manifest/descriptor.js';
-import { atLeastZero, commonWorkloadFields, HOST_SELECTOR, HostSelectorSchema, int, oneOf, uniqueList } from '../../src/manifest/fields.js';
+import { atLeastZero, commonWorkloadFields, HOST_SELECTOR, HostSelectorSchema, int, oneOf } from '../../src/manifest/fields.js';
 import { moeTable } from '../../src/report/moe-table.js';
 import { MOE_DEFAULTS } from '../../src/wire/moe.js';
 
@@ -9,7 +9,7 @@ export const DROP_POLICIES = ['probs', 'position'] as const;
 /** Mixture-of-Experts dispatch and combine, one run per load-balancing scheme (hosts/moe.ts). */
 export const moe = defineWorkloadDescriptor({
   kind: 'moe',
-  schema: ({ loadBalancing, loadBalancers }) =>
+  schema: ({ schemeList }) =>
     z
       .strictObject({
         kind: z.literal('moe').describe('Mixture-of-Experts token dispatch and combine (all-to-all), one run per load-balancing scheme'),
@@ -27,9 +27,7 @@ export const moe = defineWorkloadDescriptor({
         dropPolicy: oneOf(DROP_POLICIES).default(MOE_DEFAULTS.dropPolicy).describe('which tokens an over-capacity expert keeps: highest router probability, or first come'),
         skew: atLeastZero().default(MOE_DEFAULTS.skew).describe('Zipf exponent of expert popularity; 0 = uniform'),
         ranks: HostSelectorSchema.default('all').describe(`the hosts taking part: ${HOST_SELECTOR}`),
-        loadBalancing: uniqueList(loadBalancing, `load balancers (${loadBalancers.join(', ')})`)
-          .optional()
-          .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]'),
+        loadBalancing: schemeList,
       })
       .superRefine((w, ctx) => {
         if (w.topK > w.experts) ctx.addIssue({ code: 'custom', path: ['topK'], message: `an integer in 1..${w.experts} (experts)`, input: w.topK });

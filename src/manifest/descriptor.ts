@@ -54,6 +54,8 @@ export interface SharedFields {
   readonly loadBalancing: z.ZodType<string>;
   /** their names, in manifest order */
   readonly loadBalancers: readonly string[];
+  /** the `loadBalancing` key of a workload that compares schemes (see comparesSchemes) */
+  readonly schemeList: z.ZodOptional<z.ZodArray<z.ZodType<string>>>;
 }
 
 /** How a workload's results are shown in `ina run`'s table. */

@@ -19,7 +19,7 @@
 import { DEFAULT_LINK } from '../net/link-shaper.js';
 import { z } from 'zod';
 import type { TopologySpec } from '../topology/types.js';
-import { atLeastZero, byteSize, int, oneOf, rate } from '../manifest/fields.js';
+import { atLeastZero, byteSize, int, oneOf, rate, uniqueList } from '../manifest/fields.js';
 import type { Manifest } from '../manifest/manifest.js';
 import { BUILTIN_PROGRAMS, BUILTIN_WORKLOADS, MANIFEST } from '../manifest/builtin.js';
 
@@ -179,7 +179,10 @@ function switchesSchema(m: Manifest, loadBalancing: z.ZodType<string>) {
 
 function workloadSchema(m: Manifest, loadBalancing: z.ZodType<string>) {
   const kinds = m.workloads.map((w) => w.kind);
-  const options = m.workloads.map((w) => w.schema({ loadBalancing, loadBalancers: m.loadBalancers }));
+  const schemeList = uniqueList(loadBalancing, `load balancers (${m.loadBalancers.join(', ')})`)
+    .optional()
+    .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]');
+  const options = m.workloads.map((w) => w.schema({ loadBalancing, loadBalancers: m.loadBalancers, schemeList }));
   return z.discriminatedUnion('kind', options as unknown as [z.ZodObject, ...z.ZodObject[]], {
     error: (iss) => (iss.code === 'invalid_union' ? `one of ${kinds.join(', ')}` : `a workload (a mapping with a kind: ${kinds.join(', ')})`),
   });
