@@ -1,5 +1,6 @@
 import type { Fabric } from '../src/run/fabric.js';
-import { SHARP_REG_DONE, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ } from '../src/topology/aggregation-manager.js';
+import type { SlotCopyState } from '../src/cluster/messages.js';
+import { readSlotCopy } from '../src/cluster/slot-read.js';
 
 /**
  * Who to blame when an aggregation round does not complete. A worker that runs out of
@@ -35,50 +36,92 @@ export interface JobSwitch {
   readonly parent: string | null;
 }
 
-/** The clause after the failure: what the switches' slot copies hold, and whether the switch answers. */
-export function blameClause(o: BlameInput): string {
+/**
+ * The clause after the failure: what the switches' slot copies hold, and whether the switch
+ * answers. Computed at once when every switch runs in this process; a promise when a copy is
+ * read from another process (under `ina up`, through the coordinator, in bounded time).
+ */
+export function withBlame(failure: string, o: BlameInput): string | Promise<string> {
+  return then(blameClause(o), (clause) => `${failure}: ${clause}`);
+}
+
+function blameClause(o: BlameInput): Maybe<string> {
   const sw = o.switchName;
-  const answers =
-    o.lastResultNs >= 0
-      ? `${sw} itself answers (its last result reached ${o.host} ${((o.nowNs - o.lastResultNs) / 1e3).toFixed(1)} µs earlier)`
-      : `${sw} sent ${o.host} no result in this call`;
-  return `${roundAt(o, sw, o.host)}; ${answers}`;
+  const unread = new Set<string>();
+  return then(roundAt(o, sw, o.host, unread), (round) => {
+    const since = o.lastResultNs >= 0 ? `its last result reached ${o.host} ${interval(o.nowNs - o.lastResultNs)} earlier` : '';
+    // a switch whose node did not give its slot state is not said to answer on the strength of an old result
+    const answers =
+      o.lastResultNs < 0 ? `${sw} sent ${o.host} no result in this call` : unread.has(sw) ? since : `${sw} itself answers (${since})`;
+    return `${round}; ${answers}`;
+  });
+}
+
+/** A time span as people read it: µs below a millisecond (as the simulator's are), ms, s. */
+function interval(ns: number): string {
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e9).toFixed(1)} s`;
+}
+
+type Maybe<T> = T | Promise<T>;
+
+/** `f` of `x`, synchronously when `x` is a value (an in-process run's error is made at once). */
+function then<T, U>(x: Maybe<T>, f: (v: T) => Maybe<U>): Maybe<U> {
+  return x instanceof Promise ? x.then(f) : f(x);
 }
 
 /** What the round looks like on `sw`, and above it while it is complete there but not done. */
-function roundAt(o: BlameInput, sw: string, below: string, depth = 0): string {
+function roundAt(o: BlameInput, sw: string, below: string, unread: Set<string>, depth = 0): Maybe<string> {
   const level = o.level(sw);
-  const slot = level === undefined ? null : readCopy(o.fabric, sw, 2 * (level.slotBase + o.slot) + o.ver);
-  if (level === undefined || slot === null) return `${sw}'s slot state is not readable from this process`;
-  const has = (i: number): boolean => ((slot.bitmap >>> i) & 1) === 1;
-  const contributed = level.members.filter((_, i) => has(i));
-  const missing = level.members.filter((_, i) => !has(i));
-  if (slot.seq !== o.packet) {
-    return `${sw} holds no part of packet ${o.packet} (its copy is at packet ${slot.seq}): missing contributions from ${list(level.members)}`;
-  }
-  if (slot.count !== 0 || contributed.length === 0) {
-    return `the round on ${sw} waits for ${list(missing)} (contributions arrived from ${list(contributed)})`;
-  }
-  if (level.parent !== null && slot.done === 0 && depth < 8) {
-    return `the round completed on ${sw} (every contribution arrived) but its total never came down from ${level.parent}: ${roundAt(o, level.parent, sw, depth + 1)}`;
-  }
-  return `the round completed on ${sw} (every contribution arrived); its result did not reach ${below}`;
+  if (level === undefined) return `${sw}'s slot state is not readable from this process`;
+  return then(readCopy(o.fabric, sw, 2 * (level.slotBase + o.slot) + o.ver), (slot) => {
+    if (slot instanceof Unread) {
+      unread.add(sw);
+      return slot.why;
+    }
+    if (typeof slot === 'string') return slot;
+    const has = (i: number): boolean => ((slot.bitmap >>> i) & 1) === 1;
+    const contributed = level.members.filter((_, i) => has(i));
+    const missing = level.members.filter((_, i) => !has(i));
+    if (slot.seq !== o.packet) {
+      return `${sw} holds no part of packet ${o.packet} (its copy is at packet ${slot.seq}): missing contributions from ${list(level.members)}`;
+    }
+    if (slot.count !== 0 || contributed.length === 0) {
+      return `the round on ${sw} waits for ${list(missing)} (contributions arrived from ${list(contributed)})`;
+    }
+    if (level.parent !== null && slot.done === 0 && depth < 8) {
+      const parent = level.parent;
+      return then(roundAt(o, parent, sw, unread, depth + 1), (above) => `the round completed on ${sw} (every contribution arrived) but its total never came down from ${parent}: ${above}`);
+    }
+    return `the round completed on ${sw} (every contribution arrived); its result did not reach ${below}`;
+  });
 }
 
 function list(names: readonly string[]): string {
   return names.length === 0 ? 'no one' : names.join(', ');
 }
 
-/** The copy's registers, read from the switch when it runs in this process (not a shadow copy). */
-function readCopy(fabric: Fabric, sw: string, copy: number): { bitmap: number; count: number; seq: number; done: number } | null {
+/** A remote read that failed: the switch's node (or the coordinator) did not give the state. */
+class Unread {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * The copy's registers, or why they cannot be read: from the switch itself when it runs in
+ * this process (not a shadow copy), else through the fabric's remote reader (a worker node
+ * under `ina up`), whose failure (the switch's node stopped, say) is the answer.
+ */
+function readCopy(fabric: Fabric, sw: string, copy: number): Maybe<SlotCopyState | string | Unread> {
   const s = fabric.switches.get(sw);
-  if (!s || !fabric.isLocal(sw)) return null;
-  const cp = s.controlPlane;
-  try {
-    // a flat job's copy has no done flag: complete means the result was sent
-    const done = s.pipeline.registers.has(SHARP_REG_DONE) ? cp.readRegister(SHARP_REG_DONE, copy) : 1;
-    return { bitmap: cp.readRegister(SML_REG_BITMAP, copy), count: cp.readRegister(SML_REG_COUNT, copy), seq: cp.readRegister(SML_REG_SEQ, copy), done };
-  } catch {
-    return null;
+  if (s && fabric.isLocal(sw)) {
+    try {
+      return readSlotCopy(s, copy);
+    } catch {
+      return `${sw}'s slot state is not readable from this process`;
+    }
   }
+  const remote = fabric.spec.placement?.readSlot;
+  if (!remote) return `${sw}'s slot state is not readable from this process`;
+  return remote(sw, copy).catch((e: Error) => new Unread(`${sw}'s slot state could not be read: ${e.message}`));
 }

@@ -191,7 +191,7 @@ export interface StreamingJobConfig {
   /** the label of a call's Deferred */
   readonly label: string;
   /** why a call fails when `host`'s packet on `slot` got no answer after `retries` retransmissions */
-  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number, detail: DeadDetail): string;
+  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number, detail: DeadDetail): string | Promise<string>;
   onCallComplete?(iteration: number): void;
   onCallFailed?(iteration: number, error: Error): void;
   /** frees the job's switch state (the manager's release; a collective step across processes) */
@@ -591,15 +591,24 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
     call.deferred.resolve(stats);
   }
 
-  fail(message: string): void {
+  /**
+   * Ends the call with `message`; one still being made (a switch's slot read from another
+   * process) ends it when known: the call stops at once either way (no more retransmissions,
+   * results ignored), so no second worker gives up meanwhile.
+   */
+  fail(message: string | Promise<string>): void {
     const call = this.call;
     if (!call || !call.active) return;
     call.active = false;
     for (const w of this.workers) w.cancelTimers();
-    // The workers' round counters no longer agree with the switch: the job cannot go on.
-    this.dead = new Error(message);
-    this.config.onCallFailed?.(call.iteration, this.dead);
-    call.deferred.reject(this.dead);
+    const reject = (m: string): void => {
+      // The workers' round counters no longer agree with the switch: the job cannot go on.
+      this.dead = new Error(m);
+      this.config.onCallFailed?.(call.iteration, this.dead);
+      call.deferred.reject(this.dead);
+    };
+    if (typeof message === 'string') reject(message);
+    else message.then(reject, (e: Error) => reject(`${this.config.label}: ${e.message}`));
   }
 
   async teardown(): Promise<void> {

@@ -4,7 +4,7 @@ import type { TreePlan } from '../src/topology/aggregation-manager.js';
 import { HEADER_BYTES } from '../src/wire/common-header.js';
 import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../src/wire/sharp.js';
 import type { AlgorithmFactory } from './collective.js';
-import { blameClause } from './aggregation-blame.js';
+import { withBlame } from './aggregation-blame.js';
 import {
   defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
 } from './aggregation-client.js';
@@ -88,16 +88,16 @@ export const createSharp: AlgorithmFactory = async (o) => {
         label: `sharp job ${plan.jobId} (tree rooted at ${plan.root})`,
         deadMessage: (rank, host, slot, packet, retries, d) => {
           const up = plan.upstream[rank]!;
-          return (
+          return withBlame(
             `sharp job ${plan.jobId}: the tree rooted at ${plan.root} did not answer ${host} on slot ${slot} (packet ${packet}) ` +
-            `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)}): ` +
-            blameClause({
+              `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)})`,
+            {
               fabric, switchName: up.switch, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
               level: (name) => {
                 const sp = plan.switches.find((x) => x.name === name);
                 return sp && { slotBase: sp.slotBase, members: sp.children.map((c) => c.name), parent: sp.parent };
               },
-            })
+            },
           );
         },
         onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),

@@ -4,7 +4,7 @@ import type { JobPlan, Placement } from '../src/topology/aggregation-manager.js'
 import { hopDistance } from '../src/topology/shortest-paths.js';
 import { PROTO_SWITCHML } from '../src/wire/protocols.js';
 import type { AlgorithmFactory } from './collective.js';
-import { blameClause } from './aggregation-blame.js';
+import { withBlame } from './aggregation-blame.js';
 import {
   defaultTuning, firstRttEstimate, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
 } from './aggregation-client.js';
@@ -64,12 +64,14 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
         upstream: o.workers.map(() => plan.aggregatorAddress),
         label: `switchml job ${plan.jobId} on ${plan.aggregator}`,
         deadMessage: (_rank, host, slot, packet, retries, d) =>
-          `switchml job ${plan.jobId}: ${host}'s packet ${packet} on slot ${slot} got no result from aggregator ${plan.aggregator} ` +
-          `(${formatAddress(plan.aggregatorAddress)}) after ${retries} retransmissions: ` +
-          blameClause({
-            fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
-            level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
-          }),
+          withBlame(
+            `switchml job ${plan.jobId}: ${host}'s packet ${packet} on slot ${slot} got no result from aggregator ${plan.aggregator} ` +
+              `(${formatAddress(plan.aggregatorAddress)}) after ${retries} retransmissions`,
+            {
+              fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+              level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
+            },
+          ),
         onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
         onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),
         // Only the leader's controller holds the job (and writes the switches); a release is not

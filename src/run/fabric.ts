@@ -17,6 +17,7 @@ import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
 import { endpointAddress, type Addressing } from '../cluster/link-addresses.js';
+import type { SlotCopyState } from '../cluster/messages.js';
 import type { AggregationDrops, LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
@@ -67,6 +68,11 @@ export interface FabricPlacement {
   readonly controlMirror?: (switchName: string, updates: readonly Update[]) => void;
   /** which of the run's fabrics this is (see variantNumbers in runner.ts); 0, the scenario's, by default */
   readonly variant?: number;
+  /**
+   * reads an aggregation slot copy of a switch in another process (a worker node asks its
+   * coordinator; see src/cluster/slot-read.ts); rejects with why it cannot
+   */
+  readonly readSlot?: (switchName: string, copy: number) => Promise<SlotCopyState>;
   /** called once the fabric is closed (a coordinator tells the nodes to close theirs) */
   readonly onClose?: () => void;
 }
