@@ -10,7 +10,7 @@ export const DTYPE_BYTES = { float32: 4, int32: 4 } as const;
 /** ring runs on the hosts alone; the other algorithms need a switch program serving them */
 const HOSTS_ONLY = new Set<string>(['ring']);
 
-/** Gradient all-reduce, one run per algorithm (hosts/allreduce.ts). */
+/** Gradient all-reduce, one run per algorithm (hosts/allreduce/allreduce.ts). */
 export const allreduce = defineWorkloadDescriptor({
   kind: 'allreduce',
   schema: () =>
@@ -35,5 +35,5 @@ export const allreduce = defineWorkloadDescriptor({
   hosts: { key: 'workers', min: 2 },
   needs: (w) => w.algorithms.filter((a) => !HOSTS_ONLY.has(a)),
   table: allreduceTable,
-  load: async () => (await import('../allreduce.js')).default,
+  load: async () => (await import('./allreduce.js')).default,
 });

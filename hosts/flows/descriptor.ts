@@ -6,7 +6,7 @@ import { flowsTable } from '../../src/report/flows-table.js';
 export const FLOW_DISTRIBUTIONS = ['websearch', 'datamining', 'fixed'] as const;
 export const FLOW_PATTERNS = ['all-to-all', 'permutation', 'incast'] as const;
 
-/** Flows with trace-drawn sizes, FCT per load-balancing scheme (hosts/flows.ts). */
+/** Flows with trace-drawn sizes, FCT per load-balancing scheme (hosts/flows/flows.ts). */
 export const flows = defineWorkloadDescriptor({
   kind: 'flows',
   schema: ({ schemeList }) =>
@@ -35,5 +35,5 @@ export const flows = defineWorkloadDescriptor({
     topo.hosts.length < 2 ? [{ path: ['kind'], expected: 'a topology with at least 2 hosts for flows', input: w.kind, hint: `it has ${topo.hosts.length}` }] : [],
   comparesSchemes: true,
   table: flowsTable,
-  load: async () => (await import('../flows.js')).default,
+  load: async () => (await import('./flows.js')).default,
 });

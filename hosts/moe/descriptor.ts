@@ -6,7 +6,7 @@ import { MOE_DEFAULTS } from '../../src/wire/moe.js';
 
 export const DROP_POLICIES = ['probs', 'position'] as const;
 
-/** Mixture-of-Experts dispatch and combine, one run per load-balancing scheme (hosts/moe.ts). */
+/** Mixture-of-Experts dispatch and combine, one run per load-balancing scheme (hosts/moe/moe.ts). */
 export const moe = defineWorkloadDescriptor({
   kind: 'moe',
   schema: ({ schemeList }) =>
@@ -35,5 +35,5 @@ export const moe = defineWorkloadDescriptor({
   hosts: { key: 'ranks', min: 1 },
   comparesSchemes: true,
   table: moeTable,
-  load: async () => (await import('../moe.js')).default,
+  load: async () => (await import('./moe.js')).default,
 });

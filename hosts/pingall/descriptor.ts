@@ -3,7 +3,7 @@ import { defineWorkloadDescriptor } from '../../src/manifest/descriptor.js';
 import { commonWorkloadFields, int } from '../../src/manifest/fields.js';
 import { pingallTable } from '../../src/report/pingall-table.js';
 
-/** Every host pings every other host (hosts/pingall.ts). */
+/** Every host pings every other host (hosts/pingall/pingall.ts). */
 export const pingall = defineWorkloadDescriptor({
   kind: 'pingall',
   schema: () =>
@@ -13,5 +13,5 @@ export const pingall = defineWorkloadDescriptor({
       count: int(1).default(3).describe('pings per ordered pair of hosts'),
     }),
   table: pingallTable,
-  load: async () => (await import('../pingall.js')).default,
+  load: async () => (await import('./pingall.js')).default,
 });

@@ -2,7 +2,7 @@ import type { WorkloadTable } from '../manifest/descriptor.js';
 import { pad } from './columns.js';
 import type { RunResult } from './types.js';
 
-/** The fields of a flows result the table shows (hosts/flows.ts writes them). */
+/** The fields of a flows result the table shows (hosts/flows/flows.ts writes them). */
 interface FlowsRow {
   name?: string;
   loadBalancing: string;

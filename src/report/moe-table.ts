@@ -2,7 +2,7 @@ import type { WorkloadTable } from '../manifest/descriptor.js';
 import { fmt, pad } from './columns.js';
 import type { RunResult } from './types.js';
 
-/** The fields of a moe result the table shows (hosts/moe.ts writes them). */
+/** The fields of a moe result the table shows (hosts/moe/moe.ts writes them). */
 interface MoeRow {
   name?: string; loadBalancing: string; ranks: number; experts: number; topK: number; tokensPerRank: number; hidden: number;
   capacity: number; capacityFactor?: number | null; dropPolicy?: string; skew?: number; dispatchSec: number; combineSec: number;

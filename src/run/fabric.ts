@@ -12,7 +12,8 @@ import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
 import { AggregationManager, SML_DROP_REASONS, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
-import { HostStack } from './host-stack.js';
+import { HostStack } from '../host/host-stack.js';
+import { JobIds } from '../host/job-ids.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
@@ -185,6 +186,8 @@ export function withoutLinks(topo: Topology, cut: ReadonlySet<LinkSpec>): Topolo
 export class Fabric {
   readonly switches = new Map<string, Switch>();
   readonly hosts = new Map<string, HostStack>();
+  /** the ids of the jobs workloads run on this fabric (allocated by the leader's copy) */
+  readonly jobIds = new JobIds();
   readonly links: FabricLink[] = [];
   readonly rng: Rng;
   /** true when some link loses frames (workloads decide what "correct" means with loss) */

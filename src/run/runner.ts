@@ -7,9 +7,10 @@ import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadersFor } from './registry.js';
 import type { Manifest } from '../manifest/manifest.js';
 import { MANIFEST } from '../manifest/builtin.js';
-import type { HostStack } from './host-stack.js';
+import type { HostStack } from '../host/host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
 import { PartialRunsError } from './workload.js';
+import type { RunHooks } from './hooks.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -29,6 +30,8 @@ export interface RunOptions {
   onProgress?: (label: string, fraction: number) => void;
   /** the programs and workloads the scenario may name (default: the shipped ones) */
   manifest?: Manifest;
+  /** a test's hooks, handed to every workload (WorkloadContext.hooks) */
+  hooks?: RunHooks;
 }
 
 /** `all`, the first N hosts, or named hosts, in the order given. */
@@ -111,6 +114,7 @@ export interface WorkloadEnv {
   readonly onProgress?: (label: string, fraction: number) => void;
   /** where the workloads' code is found (default: the shipped manifest) */
   readonly manifest?: Manifest;
+  readonly hooks?: RunHooks;
 }
 
 const LOCAL_SCOPE: ScopedCluster = { cluster: LOCAL_CLUSTER, abort: () => {} };
@@ -157,6 +161,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         linkReports: () => env.linkReports(f),
         loadBalancing: scheme,
         progress: (x) => env.onProgress?.(label, progress(x)),
+        hooks: env.hooks,
       },
       w,
     );
@@ -254,6 +259,7 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
       linkReports: async (f) => f.linkReports(),
       onProgress: opts.onProgress,
       manifest,
+      hooks: opts.hooks,
     });
   } finally {
     await fabric.close();

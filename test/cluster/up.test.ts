@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
-import { ACK_FRAME_BYTES } from '../../hosts/ring-allreduce.js';
+import { ACK_FRAME_BYTES } from '../../hosts/allreduce/ring-allreduce.js';
 import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
 import { NEEDS_ROOT, skipUnless } from '../skip-unless.js';
 import { MUTE_ENV } from '../../src/cluster/test-mute.js';

@@ -1,6 +1,6 @@
-import type { Fabric } from '../src/run/fabric.js';
-import type { SlotCopyState } from '../src/cluster/messages.js';
-import { readSlotCopy } from '../src/cluster/slot-read.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import type { SlotCopyState } from '../../src/cluster/messages.js';
+import { readSlotCopy } from '../../src/cluster/slot-read.js';
 
 /**
  * Who to blame when an aggregation round does not complete. A worker that runs out of
