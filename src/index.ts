@@ -45,6 +45,10 @@ export { declareCommonHeader, verifyCommonHeader } from './pipeline/common-heade
 export { declareForwarding, type ForwardingKind } from '../pipelines/lib/forwarding.js';
 /** the programs of pipelines/ by name (l3, ecmp, flowlet, drill, conga, switchml, sharp) */
 export { loadProgram, PROGRAM_NAMES } from './run/registry.js';
+/** what programs and workloads say about themselves, and the manifest built from them (README, "Programs and workloads describe themselves") */
+export { manifestOf, type Manifest } from './manifest/manifest.js';
+export { MANIFEST, BUILTIN_PROGRAMS, BUILTIN_WORKLOADS } from './manifest/builtin.js';
+export { defineProgramDescriptor, defineWorkloadDescriptor, type ProgramDescriptor, type WorkloadDescriptor, type WorkloadTable } from './manifest/descriptor.js';
 export { makeFrame, frameSrc, frameDst, frameSeq, payloadOf, HEADER_BYTES, OFF_PROTOCOL, OFF_DST, type FrameInit } from './wire/common-header.js';
 
 // ---- reports -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { GroupView, Table } from '../../src/pipeline/table.js';
 import { decrementTtl } from '../../src/pipeline/common-header.js';
 import { readU32 } from '../../src/wire/bytes.js';
 import { OFF_DST } from '../../src/wire/common-header.js';
-import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancingKind } from './load-balancing.js';
+import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancer, type LoadBalancingKind } from './load-balancing.js';
 import { declareSourceGuard } from './source-guard.js';
 
 export { fiveTupleHash, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
@@ -13,6 +13,13 @@ export { declareSourceGuard } from './source-guard.js';
 
 /** 'l3': one next hop per route; the others: a load-balancing scheme over ECMP groups. */
 export type ForwardingKind = 'l3' | LoadBalancingKind;
+
+/**
+ * A scheme of its own, outside load-balancing.ts: makes the member choice of one switch's
+ * program (registers, counters and randomness declared on `p`). A forwarding program built
+ * with it is a whole new scheme in one file (the README's worked example).
+ */
+export type BalancerFactory = <M>(p: ProgramBuilder<M>) => LoadBalancer<M>;
 
 /**
  * The forwarding stage every program ends with: the `ipv4_lpm` table the routing controller
@@ -26,8 +33,8 @@ export type ForwardingKind = 'l3' | LoadBalancingKind;
  *   sees every forwarded packet (rate estimators, congestion field, feedback).
  * Compose it with anything else a program does (aggregation) by applying the returned table.
  */
-export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind): Table<M> {
-  const lb = kind === 'l3' ? null : createLoadBalancer(p, kind);
+export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind | BalancerFactory): Table<M> {
+  const lb = kind === 'l3' ? null : typeof kind === 'function' ? kind(p) : createLoadBalancer(p, kind);
   const onForward = lb?.onForward?.bind(lb);
   const forward = p.action('forward', [{ name: 'port', width: 16 }], (pkt, params) => {
     if (decrementTtl(pkt.buf)) {
@@ -60,7 +67,7 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind)
  * forwarding stage with `kind`.
  * l3, ecmp, flowlet, drill and conga are this, each with its own scheme.
  */
-export function forwardingProgram(name: string, kind: ForwardingKind, description: string): ProgramFactory<Record<string, never>> {
+export function forwardingProgram(name: string, kind: ForwardingKind | BalancerFactory, description: string): ProgramFactory<Record<string, never>> {
   return defineProgram<Record<string, never>>({
     name,
     description,

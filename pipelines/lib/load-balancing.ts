@@ -39,7 +39,8 @@ export function loadBalancingOf(options: Readonly<Record<string, unknown>>): Loa
 
 /** A stateful member choice, plugged into the route table (see lib/forwarding.ts). */
 export interface LoadBalancer<M> {
-  readonly kind: LoadBalancingKind;
+  /** the scheme's name (one of LOAD_BALANCING_KINDS, or a scheme of its own) */
+  readonly kind: string;
   /** the index into group.members this packet takes; always in 0..members.length-1 */
   choose(pkt: Packet<M>, group: GroupView<M>): number;
   /** after the route's forward action sent the packet to `port` (every routed packet) */
@@ -92,6 +93,8 @@ export function fmix32(h: number): number {
 // ---- options -----------------------------------------------------------------------------------
 
 export const DEFAULT_FLOWLET_GAP_US = 100;
+/** DRILL(d, m) when the options say nothing: the paper's DRILL(2, 1) */
+export const DRILL_DEFAULTS = { d: 2, m: 1 } as const;
 
 function flowletGapNs(o: Readonly<Record<string, unknown>>): number {
   const v = o.flowletGapUs ?? DEFAULT_FLOWLET_GAP_US;
@@ -101,8 +104,8 @@ function flowletGapNs(o: Readonly<Record<string, unknown>>): number {
 
 export function drillOptions(o: Readonly<Record<string, unknown>>): { d: number; m: number } {
   const dm = (o.drill ?? {}) as { d?: unknown; m?: unknown };
-  const d = dm.d ?? 2;
-  const m = dm.m ?? 1;
+  const d = dm.d ?? DRILL_DEFAULTS.d;
+  const m = dm.m ?? DRILL_DEFAULTS.m;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) throw new Error(`drill.d must be an integer >= 1, got ${String(d)}`);
   if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) throw new Error(`drill.m must be an integer >= 0, got ${String(m)}`);
   return { d, m };

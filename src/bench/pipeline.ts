@@ -3,7 +3,7 @@ import { createRng } from '../net/rng.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { leafSpineTopology } from '../topology/leaf-spine.js';
 import { installRoutes } from '../topology/routing-controller.js';
-import { loadProgram } from '../run/registry.js';
+import { loadProgram, PROGRAM_NAMES } from '../run/registry.js';
 import { makeFrame, OFF_TTL } from '../wire/common-header.js';
 import { nodeByName } from '../topology/types.js';
 
@@ -32,7 +32,7 @@ export async function benchPipeline(o: { packets?: number; trials?: number; prog
   const trials = o.trials ?? 5;
   const topo = leafSpineTopology(4, 2, 8);
   const out: PipelineBenchResult[] = [];
-  for (const name of o.programs ?? ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switchml', 'sharp']) {
+  for (const name of o.programs ?? PROGRAM_NAMES) {
     const program = await loadProgram(name);
     const clock = new SimClock();
     const rng = createRng(1);

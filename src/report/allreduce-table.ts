@@ -1,5 +1,6 @@
 import { pad } from './columns.js';
-import type { AllreduceResult } from './types.js';
+import type { WorkloadTable } from '../manifest/descriptor.js';
+import type { AllreduceResult, RunResult } from './types.js';
 import { compareWithRing } from './allreduce-theory.js';
 import { formatDuration, formatGBps, gbpsToGBps } from './units.js';
 
@@ -95,3 +96,26 @@ export function allreduceLines(rs: readonly AllreduceResult[], mode: 'sim' | 'ud
   for (const job of jobs) lines.push(...comparisonLines(job, several ? `${job.label}: ` : '', mode));
   return lines;
 }
+
+/** A completed all-reduce result (a failed one carries what it was asked, and `error`, but no times). */
+function isAllreduce(r: RunResult): r is AllreduceResult {
+  return r.workload === 'allreduce' && typeof (r as AllreduceResult).dtype === 'string' && typeof (r as AllreduceResult).timeSec === 'number';
+}
+
+/**
+ * What an all-reduce over real sockets shows, and what its times are not: printed under every
+ * udp report with all-reduce runs, so loopback timings are never read as a network's.
+ */
+const UDP_NOTE = [
+  '# udp: real datagrams through the switches\' sockets, every result checked against a float64 reference (int32 exactly, float32 within errorBound).',
+  '# Its times are wall-clock on this machine: the emulator\'s own CPU time, timers of ~1 ms and retransmissions after socket-buffer drops shape them',
+  '# as much as the links do, so they show that the run works, not how fast the algorithms are on a network; sim mode measures that.',
+];
+
+/** Consecutive completed all-reduces of one tensor size share a table (with a job column when several jobs). */
+export const allreduceTable: WorkloadTable = {
+  isRow: isAllreduce,
+  key: (r) => String((r as AllreduceResult).bytes),
+  lines: (rows, mode) => allreduceLines(rows as AllreduceResult[], mode),
+  footer: (mode) => (mode === 'udp' ? UDP_NOTE : []),
+};

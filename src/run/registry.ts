@@ -1,13 +1,14 @@
 import type { ProgramFactory } from '../pipeline/program.js';
 import type { WorkloadModule } from './workload.js';
-// the schema owns the list of workload kinds a scenario may name
-import { WORKLOAD_KINDS } from '../scenario/schema.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { MANIFEST } from '../manifest/builtin.js';
 
 /**
- * Programs and workloads are loaded by name, so src/ never imports pipelines/ or hosts/
- * (arrows point down). Names are checked against the known lists before any import.
+ * Programs and workloads are loaded by name through their descriptors (the manifest), so
+ * src/ never imports pipelines/ or hosts/ code itself (arrows point down), and a name is
+ * checked against the manifest before any import.
  */
-export const PROGRAM_NAMES = ['l3', 'ecmp', 'flowlet', 'drill', 'conga', 'switchml', 'sharp'] as const;
+export const PROGRAM_NAMES: readonly string[] = MANIFEST.programs.map((p) => p.name);
 
 /*
  * One promise per name, made by the first caller: concurrent callers (the workloads of a
@@ -31,35 +32,47 @@ export function sharedLoads<T>(load: (name: string) => Promise<T>): (name: strin
   };
 }
 
-async function importByName(dir: string, name: string): Promise<{ default: unknown }> {
-  const url = new URL(`../../${dir}/${name}.js`, import.meta.url);
-  return (await import(url.href)) as { default: unknown };
+/** The loaders of one manifest's programs and workloads. */
+export interface Loaders {
+  loadProgram(name: string): Promise<ProgramFactory>;
+  loadWorkload(kind: string): Promise<WorkloadModule>;
 }
 
-export const loadProgram: (name: string) => Promise<ProgramFactory> = sharedLoads(importProgram);
+export function loadersOf(m: Manifest): Loaders {
+  return {
+    loadProgram: sharedLoads(async (name) => {
+      const d = m.program(name);
+      if (!d) throw new Error(`unknown switch program ${name} (known: ${m.programs.map((p) => p.name).join(', ')})`);
+      try {
+        return await d.load();
+      } catch (e) {
+        const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((e as Error).message);
+        throw new Error(missing ? `switch program ${name} is not implemented yet` : `switch program ${name} failed to load: ${(e as Error).message}`);
+      }
+    }),
+    loadWorkload: sharedLoads(async (kind) => {
+      const d = m.workload(kind);
+      if (!d) throw new Error(`unknown workload ${kind} (known: ${m.workloads.map((w) => w.kind).join(', ')})`);
+      try {
+        return await d.load();
+      } catch (e) {
+        throw new Error(`workload ${kind} is not available: ${(e as Error).message}`);
+      }
+    }),
+  };
+}
 
-async function importProgram(name: string): Promise<ProgramFactory> {
-  if (!(PROGRAM_NAMES as readonly string[]).includes(name)) throw new Error(`unknown switch program ${name} (known: ${PROGRAM_NAMES.join(', ')})`);
-  let mod;
-  try {
-    mod = await importByName('pipelines', name);
-  } catch (e) {
-    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((e as Error).message);
-    throw new Error(missing ? `switch program ${name} is not implemented yet` : `switch program ${name} failed to load: ${(e as Error).message}`);
+const builtin = loadersOf(MANIFEST);
+/** loaders of the shipped manifest, one per manifest so they share one promise per name */
+const loaders = new WeakMap<Manifest, Loaders>([[MANIFEST, builtin]]);
+export function loadersFor(m: Manifest): Loaders {
+  let l = loaders.get(m);
+  if (!l) {
+    l = loadersOf(m);
+    loaders.set(m, l);
   }
-  return mod.default as ProgramFactory;
+  return l;
 }
 
-export const loadWorkload: (kind: string) => Promise<WorkloadModule> = sharedLoads(importWorkload);
-
-async function importWorkload(kind: string): Promise<WorkloadModule> {
-  if (!(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown workload ${kind} (known: ${WORKLOAD_KINDS.join(', ')})`);
-  let mod;
-  try {
-    // each workload has its room: hosts/<kind>/<kind>.ts
-    mod = await importByName('hosts', `${kind}/${kind}`);
-  } catch (e) {
-    throw new Error(`workload ${kind} is not available: ${(e as Error).message}`);
-  }
-  return mod.default as WorkloadModule;
-}
+export const loadProgram: (name: string) => Promise<ProgramFactory> = builtin.loadProgram;
+export const loadWorkload: (kind: string) => Promise<WorkloadModule> = builtin.loadWorkload;

@@ -4,7 +4,9 @@ import type { Topology, TopologySpec } from '../topology/types.js';
 import type { SimClock } from '../net/sim-clock.js';
 import { Fabric, type FabricSpec } from './fabric.js';
 import { RealDriver, SimDriver, type Driver } from './driver.js';
-import { loadProgram, loadWorkload } from './registry.js';
+import { loadersFor } from './registry.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { MANIFEST } from '../manifest/builtin.js';
 import type { HostStack } from '../host/host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
 import { PartialRunsError } from './workload.js';
@@ -26,18 +28,10 @@ export interface RunOptions {
   seed?: number;
   /** called with a label and a fraction in [0, 1] as workloads progress */
   onProgress?: (label: string, fraction: number) => void;
+  /** the programs and workloads the scenario may name (default: the shipped ones) */
+  manifest?: Manifest;
   /** a test's hooks, handed to every workload (WorkloadContext.hooks) */
   hooks?: RunHooks;
-}
-
-/** The program a scenario's switches run: its load-balancing choice (aggregation adds later). */
-export function programFor(s: RunnableScenario): string {
-  const aggregates = (alg: string): boolean =>
-    s.workloads.some((w) => w.kind === 'allreduce' && Array.isArray(w.algorithms) && (w.algorithms as string[]).includes(alg));
-  // One program per fabric: aggregation programs also forward (and balance) everything else.
-  if (aggregates('sharp')) return 'sharp';
-  if (aggregates('switchml')) return 'switchml';
-  return s.switches.loadBalancing;
 }
 
 /** `all`, the first N hosts, or named hosts, in the order given. */
@@ -118,6 +112,8 @@ export interface WorkloadEnv {
   /** every link's counters of a fabric so far (in a multi-process run: read from the nodes) */
   readonly linkReports: (fabric: Fabric) => Promise<LinkReport[]>;
   readonly onProgress?: (label: string, fraction: number) => void;
+  /** where the workloads' code is found (default: the shipped manifest) */
+  readonly manifest?: Manifest;
   readonly hooks?: RunHooks;
 }
 
@@ -143,9 +139,13 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
   const { mode, topology } = env;
   const numbering = variantNumbers(scenario);
   const runs: RunResult[] = [];
+  const manifest = env.manifest ?? MANIFEST;
+  const { loadWorkload } = loadersFor(manifest);
   type Workload = RunnableScenario['workloads'][number];
   const runOn = async (f: Fabric, d: Driver, scheme: string, w: Workload, index: number, scope: ScopedCluster, label: string, progress: (x: number) => number): Promise<RunResult[]> => {
     const mod = await loadWorkload(w.kind);
+    // the key naming the hosts taking part, as the workload's descriptor says (none: all hosts)
+    const hostsKey = manifest.workload(w.kind)?.hosts?.key;
     return mod.run(
       {
         mode,
@@ -155,7 +155,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         topology,
         driver: abortable(d, scope),
         fabric: f,
-        hosts: selectHosts(topology, f.hosts, w.workers ?? w.ranks),
+        hosts: selectHosts(topology, f.hosts, hostsKey === undefined ? undefined : w[hostsKey]),
         cluster: scope.cluster,
         tierBytes: () => env.tierBytes(f),
         linkReports: () => env.linkReports(f),
@@ -217,14 +217,22 @@ export function makeReport(scenario: RunnableScenario, mode: 'sim' | 'udp', seed
 }
 
 /** The fabric a scenario's switches run on, with the program its workloads call for. */
-export async function buildScenarioFabric(scenario: RunnableScenario, mode: 'sim' | 'udp', seed: number, topology: Topology, scheme: string, placement?: FabricSpec['placement']): Promise<{ fabric: Fabric; driver: Driver }> {
+export async function buildScenarioFabric(
+  scenario: RunnableScenario,
+  mode: 'sim' | 'udp',
+  seed: number,
+  topology: Topology,
+  scheme: string,
+  placement?: FabricSpec['placement'],
+  manifest: Manifest = MANIFEST,
+): Promise<{ fabric: Fabric; driver: Driver }> {
   const switches = { ...scenario.switches, loadBalancing: scheme };
   const fabric = await Fabric.build({
     topology,
     mode,
     seed,
     links: scenario.links,
-    program: await loadProgram(programFor({ ...scenario, switches })),
+    program: await loadersFor(manifest).loadProgram(manifest.programFor(scheme, scenario.workloads)),
     switchOptions: switches,
     ...(placement ? { placement } : {}),
   });
@@ -236,7 +244,8 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
   const mode = opts.mode ?? scenario.mode;
   const seed = opts.seed ?? scenario.seed;
   const topology = buildTopology(scenario.topology);
-  const { fabric, driver } = await buildScenarioFabric(scenario, mode, seed, topology, scenario.switches.loadBalancing);
+  const manifest = opts.manifest ?? MANIFEST;
+  const { fabric, driver } = await buildScenarioFabric(scenario, mode, seed, topology, scenario.switches.loadBalancing, undefined, manifest);
   let runs: RunResult[];
   try {
     runs = await runWorkloads(scenario, {
@@ -244,11 +253,12 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
       topology,
       fabric,
       driver,
-      buildVariant: (scheme) => buildScenarioFabric(scenario, mode, seed, topology, scheme),
+      buildVariant: (scheme) => buildScenarioFabric(scenario, mode, seed, topology, scheme, undefined, manifest),
       cluster: () => LOCAL_SCOPE,
       tierBytes: async (f) => f.tierBytes(),
       linkReports: async (f) => f.linkReports(),
       onProgress: opts.onProgress,
+      manifest,
       hooks: opts.hooks,
     });
   } finally {

@@ -7,8 +7,10 @@ import { describeGiB, estimateFabricMemory, FABRIC_HEAP_SHARE, heapLimitBytes } 
 import { areAdjacent, findNode, portsOf, type Topology } from '../topology/types.js';
 import { didYouMean, type RawProblem } from './problem.js';
 import type { HostSelector, Scenario } from './schema.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { MANIFEST } from '../manifest/builtin.js';
 
-export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
+export function checkScenario(s: Scenario, topo: Topology, manifest: Manifest = MANIFEST): RawProblem[] {
   const problems: RawProblem[] = [];
   const nodeNames = topo.nodes.map((n) => n.name);
 
@@ -60,19 +62,13 @@ export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
       if (first !== undefined) problems.push({ path: [...base, 'name'], expected: 'a name no other workload uses', input: w.name, hint: `workloads[${first}] has it` });
       else names.set(w.name, i);
     }
-    switch (w.kind) {
-      case 'allreduce':
-        checkSelector(w.workers, [...base, 'workers'], 'workers', 2, topo, problems);
-        break;
-      case 'moe':
-        checkSelector(w.ranks, [...base, 'ranks'], 'ranks', 1, topo, problems);
-        break;
-      case 'flows':
-        if (topo.hosts.length < 2) problems.push({ path: [...base, 'kind'], expected: 'a topology with at least 2 hosts for flows', input: w.kind, hint: `it has ${topo.hosts.length}` });
-        break;
-      case 'pingall':
-        break;
+    // What each kind needs of the topology, as its descriptor says.
+    const d = manifest.workload(w.kind);
+    if (d?.hosts) {
+      const key = d.hosts.key;
+      checkSelector((w as Record<string, unknown>)[key] as HostSelector, [...base, key], key, d.hosts.min, topo, problems);
     }
+    for (const p of d?.check?.(w as never, topo) ?? []) problems.push({ ...p, path: [...base, ...p.path] });
   });
   return problems;
 }

@@ -15,7 +15,9 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type YAMLEr
 import { buildTopology } from '../topology/from-spec.js';
 import { checkScenario } from './checks.js';
 import { firstProblems, placeProblem, ScenarioError, type KeyPath, type RawProblem, type ScenarioProblem } from './problem.js';
-import { ScenarioSchema, type Scenario } from './schema.js';
+import { ScenarioSchema, scenarioSchema, type Scenario } from './schema.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { MANIFEST } from '../manifest/builtin.js';
 import { expectationMap, issuesToProblems } from './zod-problems.js';
 import { describeBytes, duplicateKeys, MAX_NESTING, MAX_SCENARIO_BYTES, tooDeep } from './yaml-limits.js';
 
@@ -74,16 +76,22 @@ export function parseScenario(text: string, file: string): Scenario {
 
 /**
  * Validates an already-parsed value (a scenario built in code, or parsed elsewhere); `file`
- * only names the source in messages.
+ * only names the source in messages. `manifest` (default: the shipped programs and workloads)
+ * says which switches keys and workload kinds exist.
  */
-export function validateScenario(value: unknown, file = '<scenario>', locate?: (path: KeyPath, atKey: boolean) => { line: number; column: number } | undefined): Scenario {
+export function validateScenario(
+  value: unknown,
+  file = '<scenario>',
+  locate?: (path: KeyPath, atKey: boolean) => { line: number; column: number } | undefined,
+  manifest: Manifest = MANIFEST,
+): Scenario {
   // Only the listed problems are placed: locating one in the file scans its mapping.
   const fail = (raw: RawProblem[]): ScenarioError => {
     const { listed, unlisted } = firstProblems(raw);
     return new ScenarioError(file, listed.map((r) => placeProblem(file, r, locate?.(r.path, r.unknownKey !== undefined))), unlisted);
   };
 
-  const parsed = ScenarioSchema.safeParse(value, { reportInput: true, error: expectationMap });
+  const parsed = schemaFor(manifest).safeParse(value, { reportInput: true, error: expectationMap });
   if (!parsed.success) throw fail(issuesToProblems(parsed.error.issues));
   const scenario = parsed.data;
 
@@ -94,9 +102,21 @@ export function validateScenario(value: unknown, file = '<scenario>', locate?: (
     // The schema bounds every size, so this is a plan limit the schema does not know about.
     throw fail([{ path: ['topology'], expected: 'a topology the address plan can hold', input: scenario.topology, hint: (e as Error).message }]);
   }
-  const problems = checkScenario(scenario, topology);
+  const problems = checkScenario(scenario, topology, manifest);
   if (problems.length > 0) throw fail(problems);
   return scenario;
+}
+
+const schemas = new WeakMap<Manifest, typeof ScenarioSchema>([[MANIFEST, ScenarioSchema]]);
+
+/** One schema per manifest, built on first use. */
+function schemaFor(m: Manifest): typeof ScenarioSchema {
+  let s = schemas.get(m);
+  if (!s) {
+    s = scenarioSchema(m) as unknown as typeof ScenarioSchema;
+    schemas.set(m, s);
+  }
+  return s;
 }
 
 function tooBig(file: string, bytes: number): ScenarioError {

@@ -10,113 +10,25 @@
  *  - every key says what it means (`.describe`): the JSON Schema (`ina schema`) and the README's
  *    scenario reference are generated from this file (src/scenario/json-schema.ts).
  *
+ * The `switches` keys and the workload kinds are not written here: each program and workload
+ * declares its own (its descriptor, src/manifest/descriptor.ts) and the schema is built from a
+ * manifest of them (the shipped one: src/manifest/builtin.ts).
+ *
  * Checks that need the built topology (node names exist, N workers fit) live in checks.ts.
  */
 import { DEFAULT_LINK } from '../net/link-shaper.js';
-import { MOE_DEFAULTS } from '../wire/moe.js';
 import { z } from 'zod';
-import { BYTE_SIZE_EXPECTED, BYTE_SIZE_PATTERN, ByteSizeError, parseByteSize } from './byte-size.js';
 import type { TopologySpec } from '../topology/types.js';
+import { atLeastZero, byteSize, int, oneOf, rate, uniqueList } from '../manifest/fields.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { BUILTIN_PROGRAMS, BUILTIN_WORKLOADS, MANIFEST } from '../manifest/builtin.js';
 
-// ---- phrase-carrying building blocks ------------------------------------------------------
-
-function int(min: number, max?: number) {
-  const phrase = max === undefined ? `an integer >= ${min}` : `an integer in ${min}..${max}`;
-  const s = z.int({ error: phrase }).min(min, { error: phrase });
-  return max === undefined ? s : s.max(max, { error: phrase });
-}
-
-function atLeastZero() {
-  return z.number({ error: 'a number >= 0' }).min(0, { error: 'a number >= 0' });
-}
-
-function positive() {
-  return z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' });
-}
-
-/** a probability per packet */
-function rate() {
-  return z.number({ error: 'a number in 0..1' }).min(0, { error: 'a number in 0..1' }).max(1, { error: 'a number in 0..1' });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `one of ${values.join(', ')}` });
-}
-
-/** integer bytes or a string like 4MiB (byte-size.ts), at least `min` */
-function byteSize(min: number) {
-  // A transform has no JSON Schema of its own: say what it accepts (the loader's message is
-  // the precise one; the pattern does not rule out a fractional byte count like 1.5B).
-  const accepts = { anyOf: [{ type: 'integer', minimum: min }, { type: 'string', pattern: BYTE_SIZE_PATTERN }] };
-  return z.unknown().meta(accepts).transform((input, ctx) => {
-    if (input === undefined) {
-      ctx.addIssue({ code: 'custom', message: BYTE_SIZE_EXPECTED });
-      return z.NEVER;
-    }
-    const atLeast = `a size of at least ${min} byte${min === 1 ? '' : 's'}`;
-    // a negative count is below this field's bound, whatever parseByteSize's own (0) says
-    if (typeof input === 'number' && input < min) {
-      ctx.addIssue({ code: 'custom', message: atLeast, input });
-      return z.NEVER;
-    }
-    try {
-      const bytes = parseByteSize(input);
-      if (bytes < min) {
-        ctx.addIssue({ code: 'custom', message: atLeast, input });
-        return z.NEVER;
-      }
-      return bytes;
-    } catch (e) {
-      if (!(e instanceof ByteSizeError)) throw e;
-      ctx.addIssue({ code: 'custom', message: e.expected, input });
-      return z.NEVER;
-    }
-  });
-}
-
-/** a list without repeats: running ring twice in one workload is a typo, not an experiment */
-function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
-  return z
-    .array(item, { error: `a list of ${what}` })
-    .min(1, { error: `a non-empty list of ${what}` })
-    .superRefine((list, ctx) => {
-      list.forEach((v, i) => {
-        if (list.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `distinct ${what}`, input: v, params: { hint: 'listed twice' } });
-      });
-    });
-}
-
-const HOST_SELECTOR = '"all", a number of hosts, or a list of host names';
-
-/** `all` | N (the first N hosts) | [h0, h5, ...]; names are checked against the topology later */
-const HostSelectorSchema = z.union(
-  [
-    z.literal('all'),
-    int(1),
-    z.array(z.string({ error: 'a host name' }).min(1, { error: 'a host name' }), { error: HOST_SELECTOR }).min(1, {
-      error: 'a non-empty list of host names',
-    }),
-  ],
-  { error: HOST_SELECTOR },
-);
+export type { HostSelector } from '../manifest/fields.js';
 
 // ---- enumerations --------------------------------------------------------------------------
 
 export const MODES = ['udp', 'sim'] as const;
 export const TOPOLOGY_KINDS = ['star', 'leaf-spine', 'fat-tree'] as const;
-export const LOAD_BALANCERS = ['ecmp', 'flowlet', 'drill', 'conga'] as const;
-export const ALLREDUCE_ALGORITHMS = ['ring', 'switchml', 'sharp'] as const;
-export const DTYPES = ['float32', 'int32'] as const;
-export const DROP_POLICIES = ['probs', 'position'] as const;
-export const FLOW_DISTRIBUTIONS = ['websearch', 'datamining', 'fixed'] as const;
-export const FLOW_PATTERNS = ['all-to-all', 'permutation', 'incast'] as const;
-export const WORKLOAD_KINDS = ['pingall', 'allreduce', 'moe', 'flows'] as const;
-export const ELEMENTS_PER_PACKET = [64, 256] as const;
-
-/** bytes per element of each dtype, so `bytes` can be checked to hold whole elements */
-export const DTYPE_BYTES = { float32: 4, int32: 4 } as const;
-
-const LoadBalancingSchema = oneOf(LOAD_BALANCERS);
 
 // ---- topology ------------------------------------------------------------------------------
 
@@ -255,162 +167,104 @@ const LinksSchema = z.strictObject({
     .describe('settings for single links, applied in order to the link joining `between`; later ones win'),
 });
 
-// ---- switches ------------------------------------------------------------------------------
+// ---- switches and workloads: from the manifest -------------------------------------------
 
-const SwitchesSchema = z.strictObject({
-  loadBalancing: LoadBalancingSchema.default('ecmp').describe('how switches spread traffic over equal-cost paths: per flow (ecmp), per flowlet, per packet (drill), congestion-aware (conga)'),
-  flowletGapUs: positive().default(100).describe('flowlet: an idle gap this long (µs) starts a new flowlet, which may take another path'),
-  drill: z
-    .strictObject({
-      d: int(1).default(2).describe('DRILL: random ports sampled per packet'),
-      m: int(0).default(1).describe('DRILL: least-loaded ports remembered from the last packet'),
-    })
-    .prefault({})
-    .describe('DRILL(d, m) parameters'),
-  aggregation: z
-    .strictObject({
-      slots: int(1).default(512).describe('aggregator slots per switch (each holds one packet of partial sums), shared by the jobs on it'),
-      elementsPerPacket: z
-        .literal(ELEMENTS_PER_PACKET, { error: `one of ${ELEMENTS_PER_PACKET.join(', ')}` })
-        .default(64)
-        .describe('tensor elements per aggregation packet (and per slot)'),
-    })
-    .prefault({})
-    .describe('in-network aggregation (switchml, sharp)'),
-});
-
-// ---- workloads -----------------------------------------------------------------------------
-
-/** every workload may be named (for the report) and grouped (same group = run concurrently) */
-const common = {
-  name: z.string({ error: 'a string' }).min(1, { error: 'a non-empty string' }).optional().describe('a name for the report and table'),
-  group: z
-    .string({ error: 'a string' })
-    .min(1, { error: 'a non-empty string' })
-    .optional()
-    .describe('consecutive workloads of the same group run concurrently (several jobs at once)'),
-};
-
-const PingallSchema = z.strictObject({
-  kind: z.literal('pingall').describe('every host pings every other host; RTTs and losses'),
-  ...common,
-  count: int(1).default(3).describe('pings per ordered pair of hosts'),
-});
-
-const AllreduceSchema = z
-  .strictObject({
-    kind: z.literal('allreduce').describe('gradient all-reduce among the workers, one run per algorithm'),
-    ...common,
-    algorithms: uniqueList(oneOf(ALLREDUCE_ALGORITHMS), `algorithms (${ALLREDUCE_ALGORITHMS.join(', ')})`)
-      .default(['ring', 'switchml'])
-      .describe('one run each: ring (hosts only, the baseline), switchml (one switch aggregates), sharp (a tree of switches)'),
-    bytes: byteSize(1).default(4 * 2 ** 20).describe('tensor size per worker, whole elements of dtype'),
-    dtype: oneOf(DTYPES).default('float32').describe('element type: int32 sums exactly, float32 within a stated error bound'),
-    iterations: int(1).default(3).describe('all-reduces per run (the report gives each time and their median)'),
-    workers: HostSelectorSchema.default('all').describe(`the hosts taking part: ${HOST_SELECTOR}`),
-  })
-  .superRefine((w, ctx) => {
-    const size = DTYPE_BYTES[w.dtype];
-    if (w.bytes % size !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['bytes'], message: `a multiple of ${size} bytes (whole ${w.dtype} elements)`, input: w.bytes });
-    }
+function switchesSchema(m: Manifest, loadBalancing: z.ZodType<string>) {
+  const spreads = m.loadBalancers.map((name) => m.program(name)!.spreads!).join(', ');
+  return z.strictObject({
+    loadBalancing: loadBalancing.default(m.loadBalancers[0]).describe(`how switches spread traffic over equal-cost paths: ${spreads}`),
+    ...m.switchOptions,
   });
+}
 
-/** The moe workload's defaults (the workload fills them in too, for specs built in code). */
-const MoeSchema = z
-  .strictObject({
-    kind: z.literal('moe').describe('Mixture-of-Experts token dispatch and combine (all-to-all), one run per load-balancing scheme'),
-    ...common,
-    tokensPerRank: int(1).default(MOE_DEFAULTS.tokensPerRank).describe('tokens each rank routes per step'),
-    hidden: int(1).default(MOE_DEFAULTS.hidden).describe('elements per token (float32)'),
-    experts: int(1).default(MOE_DEFAULTS.experts).describe('experts, spread evenly over the ranks'),
-    topK: int(1).default(MOE_DEFAULTS.topK).describe('experts each token is sent to, at most experts'),
-    capacityFactor: z
-      .number({ error: 'a number > 0, or null for dropless' })
-      .positive({ error: 'a number > 0, or null for dropless' })
-      .nullable()
-      .default(MOE_DEFAULTS.capacityFactor)
-      .describe('tokens an expert takes from each rank: ⌈capacityFactor × tokensPerRank × topK / experts⌉; null (or left out) = dropless'),
-    dropPolicy: oneOf(DROP_POLICIES).default(MOE_DEFAULTS.dropPolicy).describe('which tokens an over-capacity expert keeps: highest router probability, or first come'),
-    skew: atLeastZero().default(MOE_DEFAULTS.skew).describe('Zipf exponent of expert popularity; 0 = uniform'),
-    ranks: HostSelectorSchema.default('all').describe(`the hosts taking part: ${HOST_SELECTOR}`),
-    loadBalancing: uniqueList(LoadBalancingSchema, `load balancers (${LOAD_BALANCERS.join(', ')})`)
-      .optional()
-      .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]'),
-  })
-  .superRefine((w, ctx) => {
-    if (w.topK > w.experts) ctx.addIssue({ code: 'custom', path: ['topK'], message: `an integer in 1..${w.experts} (experts)`, input: w.topK });
+function workloadSchema(m: Manifest, loadBalancing: z.ZodType<string>) {
+  const kinds = m.workloads.map((w) => w.kind);
+  const schemeList = uniqueList(loadBalancing, `load balancers (${m.loadBalancers.join(', ')})`)
+    .optional()
+    .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]');
+  const options = m.workloads.map((w) => w.schema({ loadBalancing, loadBalancers: m.loadBalancers, schemeList }));
+  return z.discriminatedUnion('kind', options as unknown as [z.ZodObject, ...z.ZodObject[]], {
+    error: (iss) => (iss.code === 'invalid_union' ? `one of ${kinds.join(', ')}` : `a workload (a mapping with a kind: ${kinds.join(', ')})`),
   });
+}
 
-const FlowsSchema = z.strictObject({
-  kind: z.literal('flows').describe('flows between hosts with sizes from a trace distribution; flow completion times per load-balancing scheme'),
-  ...common,
-  distribution: oneOf(FLOW_DISTRIBUTIONS).default('websearch').describe('flow sizes: the WebSearch or DataMining trace distributions, or all sizeBytes'),
-  sizeBytes: byteSize(1).default(2 ** 20).describe('the size of every flow (fixed distribution only)'),
-  load: z
-    .number({ error: 'a number in (0, 1]' })
-    .positive({ error: 'a number in (0, 1]' })
-    .max(1, { error: 'a number in (0, 1]' })
-    .default(0.6)
-    .describe('offered load as a fraction of the host link rate (Poisson arrivals)'),
-  count: int(1).default(1000).describe('flows in the run'),
-  pattern: oneOf(FLOW_PATTERNS).default('all-to-all').describe('who sends to whom: any pair, a random permutation, or many senders to one receiver'),
-  sizeScale: z
-    .number({ error: 'a number in (0, 1]' })
-    .positive({ error: 'a number in (0, 1]' })
-    .max(1, { error: 'a number in (0, 1]' })
-    .optional()
-    .describe('every drawn flow size is multiplied by this (sim budgets); size bins use the unscaled size; left out = 1'),
-  loadBalancing: uniqueList(LoadBalancingSchema, `load balancers (${LOAD_BALANCERS.join(', ')})`)
-    .optional()
-    .describe('load-balancing schemes to compare, one run each; default [switches.loadBalancing]'),
-});
+/** The scenario format for the programs and workloads of `m`. */
+export function scenarioSchema(m: Manifest) {
+  const loadBalancing = oneOf(m.loadBalancers);
+  const comparing = new Set(m.workloads.filter((w) => w.comparesSchemes).map((w) => w.kind));
+  return z
+    .strictObject({
+      name: z
+        .string({ error: 'a scenario name (a non-empty string)' })
+        .min(1, { error: 'a scenario name (a non-empty string)' })
+        .describe('the scenario\'s name, in the report and the table'),
+      mode: oneOf(MODES).default('udp').describe('udp: real datagrams between the switches on loopback; sim: deterministic virtual time (the same report for the same seed)'),
+      seed: int(0, 2 ** 32 - 1).default(1).describe('seeds every random choice: tensors, losses, hashes, flow arrivals'),
+      topology: TopologySchema.prefault({ kind: 'star' }).describe('the fabric; node names in the README'),
+      links: LinksSchema.prefault({}).describe('settings of every link, then overrides for single links'),
+      switches: switchesSchema(m, loadBalancing).prefault({}).describe('what the switches run'),
+      workloads: z
+        .array(workloadSchema(m, loadBalancing), { error: 'a list of workloads' })
+        .default([])
+        .describe('run in order; consecutive entries with the same group run concurrently'),
+    })
+    .transform((s) => ({
+      ...s,
+      // Filled here, not left to each runner: the comparison list is part of what the file means.
+      workloads: s.workloads.map((w) =>
+        comparing.has(w.kind as string) ? { ...w, loadBalancing: (w as { loadBalancing?: string[] }).loadBalancing ?? [s.switches.loadBalancing] } : w,
+      ),
+    }));
+}
 
-const WorkloadSchema = z.discriminatedUnion('kind', [PingallSchema, AllreduceSchema, MoeSchema, FlowsSchema], {
-  error: (iss) => (iss.code === 'invalid_union' ? `one of ${WORKLOAD_KINDS.join(', ')}` : `a workload (a mapping with a kind: ${WORKLOAD_KINDS.join(', ')})`),
-});
+// ---- the shipped format, with its types ----------------------------------------------------
 
-// ---- the whole file ------------------------------------------------------------------------
+type SwitchOptionsOf<P> = P extends { switchOptions: infer O } ? O : never;
+type BuiltinSwitchOptions = UnionToIntersection<SwitchOptionsOf<(typeof BUILTIN_PROGRAMS)[number]>>;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type WorkloadSchemaOf<D> = D extends { schema(f: never): infer S } ? S : never;
+type BuiltinWorkloadSchema = WorkloadSchemaOf<(typeof BUILTIN_WORKLOADS)[number]>;
+/** a comparing workload's `loadBalancing`, filled in */
+type Filled<W> = W extends { loadBalancing?: infer L } ? Omit<W, 'loadBalancing'> & { loadBalancing: NonNullable<L> } : W;
+type OutputOf<F> = { -readonly [K in keyof F]: F[K] extends z.ZodType ? z.output<F[K]> : never };
+type InputOf<F> = { -readonly [K in keyof F]?: F[K] extends z.ZodType ? z.input<F[K]> : never };
 
-export const ScenarioSchema = z
-  .strictObject({
-    name: z
-      .string({ error: 'a scenario name (a non-empty string)' })
-      .min(1, { error: 'a scenario name (a non-empty string)' })
-      .describe('the scenario\'s name, in the report and the table'),
-    mode: oneOf(MODES).default('udp').describe('udp: real datagrams between the switches on loopback; sim: deterministic virtual time (the same report for the same seed)'),
-    seed: int(0, 2 ** 32 - 1).default(1).describe('seeds every random choice: tensors, losses, hashes, flow arrivals'),
-    topology: TopologySchema.prefault({ kind: 'star' }).describe('the fabric; node names in the README'),
-    links: LinksSchema.prefault({}).describe('settings of every link, then overrides for single links'),
-    switches: SwitchesSchema.prefault({}).describe('what the switches run'),
-    workloads: z
-      .array(WorkloadSchema, { error: 'a list of workloads' })
-      .default([])
-      .describe('run in order; consecutive entries with the same group run concurrently'),
-  })
-  .transform((s) => ({
-    ...s,
-    // Filled here, not left to each runner: the comparison list is part of what the file means.
-    workloads: s.workloads.map((w) =>
-      w.kind === 'moe' || w.kind === 'flows' ? { ...w, loadBalancing: w.loadBalancing ?? [s.switches.loadBalancing] } : w,
-    ),
-  }));
+interface ScenarioOutput {
+  name: string;
+  mode: Mode;
+  seed: number;
+  topology: TopologySpec;
+  links: z.output<typeof LinksSchema>;
+  switches: { loadBalancing: LoadBalancing } & OutputOf<BuiltinSwitchOptions>;
+  workloads: Array<Filled<z.output<BuiltinWorkloadSchema>>>;
+}
+interface ScenarioInputShape {
+  name: string;
+  mode?: Mode;
+  seed?: number;
+  topology?: z.input<typeof TopologySchema>;
+  links?: z.input<typeof LinksSchema>;
+  switches?: { loadBalancing?: LoadBalancing } & InputOf<BuiltinSwitchOptions>;
+  workloads?: Array<z.input<BuiltinWorkloadSchema>>;
+}
+
+/** The shipped scenario format (`ina schema`, the README reference). */
+export const ScenarioSchema = scenarioSchema(MANIFEST) as unknown as z.ZodType<ScenarioOutput, ScenarioInputShape>;
 
 // ---- types, defaults filled in ---------------------------------------------------------------
 
-export type Scenario = z.output<typeof ScenarioSchema>;
+export type Scenario = ScenarioOutput;
 /** what may be written in a file, before defaults */
-export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type ScenarioInput = ScenarioInputShape;
 export type Mode = (typeof MODES)[number];
-export type LoadBalancing = (typeof LOAD_BALANCERS)[number];
-export type AllreduceAlgorithm = (typeof ALLREDUCE_ALGORITHMS)[number];
-export type Dtype = (typeof DTYPES)[number];
+export type LoadBalancing = (typeof BUILTIN_PROGRAMS)[number] extends infer P ? (P extends { spreads: string; name: infer N } ? N : never) : never;
+export type AllreduceAlgorithm = AllreduceWorkload['algorithms'][number];
+export type Dtype = AllreduceWorkload['dtype'];
 export type TopologySection = Scenario['topology'];
 export type LinksSection = Scenario['links'];
 export type LinkOverride = LinksSection['overrides'][number];
 export type LinkSettings = Omit<LinksSection, 'overrides'>;
 export type SwitchSettings = Scenario['switches'];
-export type HostSelector = z.output<typeof HostSelectorSchema>;
 export type Workload = Scenario['workloads'][number];
 export type WorkloadKind = Workload['kind'];
 export type PingallWorkload = Extract<Workload, { kind: 'pingall' }>;

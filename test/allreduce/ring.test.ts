@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { runScenario, programFor, selectHosts } from '../../src/run/runner.js';
+import { runScenario, selectHosts } from '../../src/run/runner.js';
+import { MANIFEST } from '../../src/manifest/builtin.js';
 import { Fabric } from '../../src/run/fabric.js';
 import { SimDriver } from '../../src/run/driver.js';
 import { loadProgram, loadWorkload } from '../../src/run/registry.js';
@@ -65,7 +66,7 @@ function expectCorrect(run: AllreduceResult & { error?: string }, what: string):
 /** What runScenario does for the first workload, handing over its context and sim clock. */
 async function withSimFabric<T>(s: Scenario, fn: (ctx: WorkloadContext, clock: SimClock) => Promise<T>): Promise<T> {
   const topology = buildTopology(s.topology);
-  const fabric = await Fabric.build({ topology, mode: 'sim', seed: s.seed, links: s.links, program: await loadProgram(programFor(s)), switchOptions: s.switches });
+  const fabric = await Fabric.build({ topology, mode: 'sim', seed: s.seed, links: s.links, program: await loadProgram(MANIFEST.programFor(s.switches.loadBalancing, s.workloads)), switchOptions: s.switches });
   const clock = fabric.clock as SimClock;
   const w = s.workloads[0]!;
   try {

@@ -5,7 +5,8 @@
 import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { programFor, selectHosts } from '../../src/run/runner.js';
+import { selectHosts } from '../../src/run/runner.js';
+import { MANIFEST } from '../../src/manifest/builtin.js';
 import { Fabric } from '../../src/run/fabric.js';
 import { RealDriver, SimDriver } from '../../src/run/driver.js';
 import { loadProgram } from '../../src/run/registry.js';
@@ -43,7 +44,7 @@ export function moeScenario(c: MoeCase): Scenario {
 /** What runScenario does for the scenario's one moe workload, keeping the plan and the outputs. */
 export async function runMoeCase(s: Scenario): Promise<MoeRun> {
   const topology = buildTopology(s.topology);
-  const fabric = await Fabric.build({ topology, mode: s.mode, seed: s.seed, links: s.links, program: await loadProgram(programFor(s)), switchOptions: s.switches });
+  const fabric = await Fabric.build({ topology, mode: s.mode, seed: s.seed, links: s.links, program: await loadProgram(MANIFEST.programFor(s.switches.loadBalancing, s.workloads)), switchOptions: s.switches });
   const w = s.workloads[0]! as unknown as Partial<MoeSpec> & { ranks?: unknown };
   try {
     return await runMoe(

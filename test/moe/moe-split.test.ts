@@ -14,7 +14,8 @@ import { Deferred } from '../../src/run/deferred.js';
 import { SimDriver } from '../../src/run/driver.js';
 import { Fabric } from '../../src/run/fabric.js';
 import { loadProgram } from '../../src/run/registry.js';
-import { programFor, selectHosts } from '../../src/run/runner.js';
+import { selectHosts } from '../../src/run/runner.js';
+import { MANIFEST } from '../../src/manifest/builtin.js';
 import type { WorkloadContext } from '../../src/run/workload.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
@@ -85,7 +86,7 @@ function hub(copies: number, locals: ReadonlyArray<ReadonlySet<string>>, clock: 
 /** Runs the scenario's one moe workload split among copies: copy 0 has no rank (the coordinator), rank r lives in copy groups[r]. */
 async function runSplit(s: Scenario, groups: readonly number[], delaysUs: readonly number[]): Promise<MoeRun[]> {
   const topology = buildTopology(s.topology);
-  const fabric = await Fabric.build({ topology, mode: 'sim', seed: s.seed, links: s.links, program: await loadProgram(programFor(s)), switchOptions: s.switches });
+  const fabric = await Fabric.build({ topology, mode: 'sim', seed: s.seed, links: s.links, program: await loadProgram(MANIFEST.programFor(s.switches.loadBalancing, s.workloads)), switchOptions: s.switches });
   const w = s.workloads[0]! as unknown as Partial<MoeSpec> & { ranks?: unknown };
   try {
     const clock = fabric.clock as SimClock;
