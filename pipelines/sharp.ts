@@ -25,7 +25,7 @@ import {
  * walk up the tree only as far as the total has not come down; the protocol, and why one lost
  * frame anywhere is recovered by the workers' timeouts alone, is in src/wire/sharp.ts.
  *
- * Control-plane surface, beyond switchml's (names in src/topology/aggregation-manager.ts):
+ * Control-plane surface, beyond switchml's (names in src/wire/names/aggregation.ts):
  *   switchml_workers  + set_tree_child(childBit, numChildren, mcastGroup, slotBase, slotCount, parent)
  *                     + set_tree_parent(mcastGroup, slotBase, slotCount)
  *   register sharp_done        per slot copy: holds the job's total (1 bit)

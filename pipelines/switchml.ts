@@ -21,7 +21,8 @@ import {
  *   registers                   switchml_{values,bitmap,count,exponent,overflow,seq}, per slot
  *                               copy c = 2·slot + ver (values: c·elementsPerPacket + i)
  *   counter switchml_stats      indexed by SML_STAT_*
- * The names live in src/topology/aggregation-manager.ts, the controller that writes them.
+ * The names live in src/wire/names/aggregation.ts, shared with the controller that writes them
+ * (src/topology/aggregation-manager.ts).
  *
  * Options (env.options): `address` (this switch's loopback; UPDATEs to it are aggregated,
  * without it the program only forwards) and `aggregation: { slots, elementsPerPacket }`.

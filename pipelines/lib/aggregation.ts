@@ -16,7 +16,7 @@ import {
   SML_SET_WORKER, SML_ANY_PORT, SML_STAT_AGGREGATED, SML_STAT_BAD_SLOT, SML_STAT_COMPLETED, SML_STAT_DUPLICATE, SML_STAT_MALFORMED,
   SML_STAT_NAMES, SML_STAT_RESENT, SML_STAT_SPOOFED, SML_STAT_STALE, SML_STAT_UNKNOWN_WORKER, SML_STATS_COUNTER, SML_WORKERS_KEY_JOB,
   SML_WORKERS_KEY_SRC, SML_WORKERS_TABLE,
-} from '../../src/topology/aggregation-manager.js';
+} from '../../src/wire/names/aggregation.js';
 
 /**
  * The in-network aggregation stage shared by pipelines/switchml.ts (flat: one switch

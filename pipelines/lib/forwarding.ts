@@ -5,6 +5,7 @@ import type { GroupView, Table } from '../../src/pipeline/table.js';
 import { decrementTtl } from '../../src/pipeline/common-header.js';
 import { readU32 } from '../../src/wire/bytes.js';
 import { OFF_DST } from '../../src/wire/common-header.js';
+import { FORWARD_ACTION, ROUTE_KEY, ROUTE_SELECTOR, ROUTE_TABLE } from '../../src/wire/names/forwarding.js';
 import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancingKind } from './load-balancing.js';
 import { declareSourceGuard } from './source-guard.js';
 
@@ -29,7 +30,7 @@ export type ForwardingKind = 'l3' | LoadBalancingKind;
 export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind): Table<M> {
   const lb = kind === 'l3' ? null : createLoadBalancer(p, kind);
   const onForward = lb?.onForward?.bind(lb);
-  const forward = p.action('forward', [{ name: 'port', width: 16 }], (pkt, params) => {
+  const forward = p.action(FORWARD_ACTION, [{ name: 'port', width: 16 }], (pkt, params) => {
     if (decrementTtl(pkt.buf)) {
       pkt.sendToPort(params[0]!);
       if (onForward !== undefined) onForward(pkt, params[0]!);
@@ -46,12 +47,12 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind)
         : (pkt, g) => (g.members.length === 0 ? 0 : lb.choose(pkt, g));
   }
   return p.table({
-    name: 'ipv4_lpm',
-    keys: [{ name: 'hdr.common.dst', match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
+    name: ROUTE_TABLE,
+    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
     actions: [forward, drop],
     defaultAction: drop,
     size: 16384,
-    selector: hash !== null ? { name: 'ecmp_selector', maxGroupSize: 64, hash } : undefined,
+    selector: hash !== null ? { name: ROUTE_SELECTOR, maxGroupSize: 64, hash } : undefined,
   });
 }
 

@@ -2,7 +2,7 @@ import type { ProgramBuilder } from '../../src/pipeline/program.js';
 import type { Packet } from '../../src/pipeline/packet.js';
 import { readU32 } from '../../src/wire/bytes.js';
 import { OFF_SRC } from '../../src/wire/common-header.js';
-import { SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../../src/topology/routing-controller.js';
+import { SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../../src/wire/names/forwarding.js';
 
 export interface SourceGuard<M> {
   /** true when the frame may go on; false when it was dropped as spoofed */
