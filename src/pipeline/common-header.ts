@@ -20,6 +20,13 @@ export function declareCommonHeader<M>(p: ProgramBuilder<M>): HeaderRef {
   return p.header('common', commonHeaderType);
 }
 
+/** The common header instance a program declared (shared stages find it here, not by offset). */
+export function commonHeaderOf<M>(p: ProgramBuilder<M>): HeaderRef {
+  const ref = p.headers.find((h) => h.type === commonHeaderType);
+  if (ref === undefined) throw new Error('program declared no common header (declareCommonHeader first)');
+  return ref;
+}
+
 /** Decrements TTL in place; false when the frame must die (TTL was 0 or 1). */
 export function decrementTtl(buf: Uint8Array): boolean {
   const ttl = buf[OFF_TTL]!;
