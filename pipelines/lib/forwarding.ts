@@ -2,14 +2,12 @@ import { defineProgram, type ProgramBuilder, type ProgramFactory } from '../../s
 import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import type { Packet } from '../../src/pipeline/packet.js';
 import type { GroupView, Table } from '../../src/pipeline/table.js';
-import { decrementTtl } from '../../src/pipeline/common-header.js';
-import { readU32 } from '../../src/wire/bytes.js';
-import { OFF_DST } from '../../src/wire/common-header.js';
+import { commonHeaderOf } from '../../src/pipeline/common-header.js';
 import { FORWARD_ACTION, ROUTE_KEY, ROUTE_SELECTOR, ROUTE_TABLE } from '../../src/wire/names/forwarding.js';
-import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancingKind } from './load-balancing.js';
+import { createLoadBalancer, FiveTuple, fmix32, type LoadBalancingKind } from './load-balancing.js';
 import { declareSourceGuard } from './source-guard.js';
 
-export { fiveTupleHash, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
+export { FiveTuple, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
 export { declareSourceGuard } from './source-guard.js';
 
 /** 'l3': one next hop per route; the others: a load-balancing scheme over ECMP groups. */
@@ -28,27 +26,32 @@ export type ForwardingKind = 'l3' | LoadBalancingKind;
  * Compose it with anything else a program does (aggregation) by applying the returned table.
  */
 export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind): Table<M> {
+  const common = commonHeaderOf(p);
+  const dst = common.type.field('dst');
+  const ttl = common.type.field('ttl');
   const lb = kind === 'l3' ? null : createLoadBalancer(p, kind);
   const onForward = lb?.onForward?.bind(lb);
   const forward = p.action(FORWARD_ACTION, [{ name: 'port', width: 16 }], (pkt, params) => {
-    if (decrementTtl(pkt.buf)) {
+    // TTL 0 or 1: the frame dies here
+    const t = pkt.get(common, ttl);
+    if (t > 1) {
+      pkt.set(common, ttl, t - 1);
       pkt.sendToPort(params[0]!);
       if (onForward !== undefined) onForward(pkt, params[0]!);
     } else pkt.markToDrop();
   });
   const drop = p.action('drop', [], (pkt) => pkt.markToDrop());
-  const tuple = new Uint32Array(5);
-  const crc = p.hash('crc32');
+  const tuple = new FiveTuple(common, p.hash('crc32'));
   let hash: ((pkt: Packet<M>, group: GroupView<M>) => number) | null = null;
   if (kind !== 'l3') {
     hash =
       lb === null
-        ? (pkt) => fmix32(fiveTupleHash(pkt.buf, tuple, crc))
+        ? (pkt) => fmix32(tuple.hash(pkt))
         : (pkt, g) => (g.members.length === 0 ? 0 : lb.choose(pkt, g));
   }
   return p.table({
     name: ROUTE_TABLE,
-    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
+    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => pkt.get(common, dst) }],
     actions: [forward, drop],
     defaultAction: drop,
     size: 16384,

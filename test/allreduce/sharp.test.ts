@@ -27,12 +27,9 @@ import { buildAggregationTree } from '../../src/topology/aggregation-tree.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { lowestCommonAncestors } from '../../src/topology/shortest-paths.js';
 import { areAdjacent, attachmentOf, type Topology } from '../../src/topology/types.js';
-import { readI32, readU16, readU32 } from '../../src/wire/bytes.js';
-import { OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import {
-  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
-  SML_OFF_KIND, SML_OFF_PACKET, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
+  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame, parseSwitchmlFrame,
 } from '../../src/wire/switchml.js';
 import { aggregationFabric, aggregationScenario, allreduceRuns, expectPoolsFree, rateArb, type AggregationScenarioOptions } from './helpers.js';
 
@@ -79,18 +76,10 @@ interface Out {
   values: number[];
 }
 
+/** A frame the switch sent, parsed by the wire format (src/wire/switchml.ts), with its port. */
 function decode(port: number, f: Uint8Array): Out {
-  const n = readU16(f, SML_OFF_COUNT);
-  return {
-    port,
-    src: readU32(f, OFF_SRC),
-    dst: readU32(f, OFF_DST),
-    kind: f[SML_OFF_KIND]!,
-    flags: f[SML_OFF_FLAGS]!,
-    exponent: (f[SML_OFF_EXPONENT]! << 24) >> 24,
-    seq: readU32(f, SML_OFF_PACKET),
-    values: Array.from({ length: n }, (_, i) => readI32(f, SML_OFF_DATA + 4 * i)),
-  };
+  const { common, header, values } = parseSwitchmlFrame(f);
+  return { port, src: common.src, dst: common.dst, kind: header.kind, flags: header.flags, exponent: header.exponent, seq: header.packet, values };
 }
 
 /**
