@@ -141,6 +141,19 @@ function rig(parent = PARENT) {
 }
 
 describe('sharp pipeline', () => {
+  it('touches each register once per packet, done included (tested and set in one access), except bitmap, count and seq', () => {
+    const { round, send, p } = rig();
+    round(0, 1, 9, [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]]);
+    const result = { src: PARENT, kind: SML_RESULT, slot: 0, ver: 1, seq: 9, values: [6, 6, 6, 6] };
+    send(result, PARENT_PORT);
+    send(result, PARENT_PORT);
+    send({ src: KIDS[1]!, slot: 0, ver: 1, seq: 9, values: [2, 2, 2, 2], flags: SML_FLAG_RETRANSMIT }, 1);
+    round(1, 0, 10, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]);
+    send({ src: KIDS[0]!, slot: 1, ver: 0, seq: 10, values: [1, 0, 0, 0], flags: SML_FLAG_RETRANSMIT }, 0);
+    expect(p.drops.error).toBe(0);
+    expect(p.registerTouches().map((t) => t.register)).toEqual([SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ]);
+  });
+
   it('below the root: aggregates its children and sends ONE partial to its parent, src rewritten to itself', () => {
     const { round, stat, p } = rig();
     const out = round(1, 0, 5, [[1, 2, 3, 4], [10, 20, 30, 40], [100, -200, 300, -400]]);
