@@ -1,10 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from './scenario/load.js';
 import { runScenario } from './run/runner.js';
-import { renderReport } from './report/table.js';
+import { deliverReport } from './report/deliver.js';
+import { checkOutputFile, OutputPathError, writeOutputFile } from './output-path.js';
 import { registerClusterCommands, UsageError } from './cluster/commands.js';
 import { NeedsRootError } from './cluster/netns.js';
 import { registerExport } from './deploy/export-command.js';
@@ -32,7 +33,7 @@ export const EXIT_USAGE = 2;
 function writeJson(out: string, value: unknown): void {
   const text = JSON.stringify(value, null, 2) + '\n';
   if (out === '-') process.stdout.write(text);
-  else writeFileSync(out, text);
+  else writeOutputFile('--json', out, text);
 }
 
 function parseMode(v: string): 'sim' | 'udp' {
@@ -98,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress bar')
     .action(async (file: string, o: { mode?: 'sim' | 'udp'; seed?: number; json?: string; quiet?: boolean }) => {
       const scenario = loadScenario(file);
+      checkOutputFile('--json', o.json); // before the run, not after it
       const bar = progressBar(!o.quiet && process.stderr.isTTY === true);
       let report;
       try {
@@ -105,14 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         bar.stop();
       }
-      // The report first: it is the record, and must exist even if rendering fails.
-      if (o.json && o.json !== '-') writeJson(o.json, report);
-      const table = renderReport(report) + '\n';
-      if (o.json === '-') {
-        process.stderr.write(table);
-        writeJson('-', report);
-      } else process.stdout.write(table);
       code = report.runs.every((r) => r.correct) ? EXIT_OK : EXIT_WRONG;
+      deliverReport(report, o.json);
     });
 
   program
@@ -135,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seconds <s>', 'duration of each trial', positiveNumber, 3)
     .option('--trials <n>', 'trials of each (the medians are reported)', positiveInt, 3)
     .action(async (o: { json?: string; seconds: number; trials: number }) => {
+      checkOutputFile('--json', o.json);
       const { benchForwarding } = await import('./bench/forwarding.js');
       const r = await benchForwarding({ seconds: o.seconds, trials: o.trials });
       process.stderr.write(`forwarding: relay ${r.relayKpps} kpps, switch (l3) ${r.switchKpps} kpps, ratio ${r.ratio} (${r.frameBytes}-byte frames)\n`);
@@ -146,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json <out>', 'write the result as JSON (- for stdout)')
     .option('--packets <n>', 'packets per program', positiveInt, 2_000_000)
     .action(async (o: { json?: string; packets: number }) => {
+      checkOutputFile('--json', o.json);
       const { benchPipeline } = await import('./bench/pipeline.js');
       const rs = await benchPipeline({ packets: o.packets });
       for (const r of rs) process.stderr.write(`pipeline ${r.program}: ${r.mpps} Mpps\n`);
@@ -160,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sim-bytes <n>', 'tensor bytes in sim', positiveInt)
     .option('--udp-bytes <n>', 'tensor bytes over udp', positiveInt)
     .action(async (o: { json?: string; mode?: 'sim' | 'udp'; simBytes?: number; udpBytes?: number }) => {
+      checkOutputFile('--json', o.json);
       const { benchAllreduce } = await import('./bench/allreduce.js');
       const rs = await benchAllreduce({ modes: o.mode ? [o.mode] : undefined, simBytes: o.simBytes, udpBytes: o.udpBytes });
       for (const r of rs) {
@@ -180,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (e instanceof ScenarioError || e instanceof UsageError || e instanceof NeedsRootError) {
+    if (e instanceof ScenarioError || e instanceof UsageError || e instanceof NeedsRootError || e instanceof OutputPathError) {
       process.stderr.write(`ina: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -8,16 +8,19 @@ import { loadWorkload } from '../run/registry.js';
 import { variantNumbers } from '../run/runner.js';
 
 import { linkConfigFor, linkIsDown } from '../run/fabric.js';
-import { renderReport } from '../report/table.js';
+import { deliverReport } from '../report/deliver.js';
+import { checkOutputFile, OutputPathError } from '../output-path.js';
 import type { Report } from '../report/types.js';
 import { connectControl, parseControlAddress, type ControlAddress } from './control-channel.js';
 import { runUp } from './coordinator.js';
 import { runNode, NodeError } from './node.js';
 import { attachLauncher, netnsLauncher, processLauncher, type NodeLauncher } from './launchers.js';
 import { checkNetnsAllowed, listNamespaces, NeedsRootError, removeNamespaces } from './netns.js';
+import { planDown } from './down-plan.js';
+import { markerIsAlive, readRunMarkers, removeRunMarker } from './run-markers.js';
 import { needsShaping } from './kernel-shaping.js';
 import { addressMapOf } from './address-map.js';
-import type { Addressing } from './link-addresses.js';
+import { loopbackRangeProblem, type Addressing } from './link-addresses.js';
 
 /** What the cluster commands borrow from the CLI (kept there, shared with `ina run`). */
 export interface CliHelpers {
@@ -71,6 +74,19 @@ async function checkDistributable(file: string, scenario: ReturnType<typeof load
   }
 }
 
+/** Loopback ports from `basePort` hold every fabric the scenario's run builds (a compared scheme gets its own block). */
+function checkLoopbackRange(file: string, basePort: number): void {
+  let scenario;
+  try {
+    scenario = loadScenario(file);
+  } catch {
+    return; // the command reports a bad scenario its own way
+  }
+  const links = buildTopology(scenario.topology).links.length;
+  const problem = loopbackRangeProblem(basePort, links, variantNumbers(scenario).count + 1);
+  if (problem) throw new UsageError(`--addressing ${problem}`);
+}
+
 export function registerClusterCommands(program: Command, h: CliHelpers): void {
   program
     .command('node')
@@ -82,6 +98,8 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--shaping <how>', 'software (the emulator shapes links) or kernel (tc on this node\'s interfaces)', parseChoice(['software', 'kernel'] as const), 'software')
     .option('--ready-file <path>', 'written once the node is up (for container healthchecks)')
     .action(async (o: { scenario: string; node: string; control: ControlAddress; addressing: Addressing | { kind: 'map-file'; file: string }; shaping: 'software' | 'kernel'; readyFile?: string }) => {
+      checkOutputFile('--ready-file', o.readyFile);
+      if (o.addressing.kind === 'loopback') checkLoopbackRange(o.scenario, o.addressing.basePort);
       try {
         await runNode({ scenarioFile: o.scenario, node: o.node, control: o.control, addressing: o.addressing, shaping: o.shaping, readyFile: o.readyFile });
       } catch (e) {
@@ -103,6 +121,7 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .option('--verbose', "echo the nodes' logs on stderr")
     .action(async (file: string, o: { mode: 'process' | 'netns' | 'attach'; listen?: ControlAddress; seed?: number; json?: string; quiet?: boolean; verbose?: boolean }) => {
       const scenario = loadScenario(file);
+      checkOutputFile('--json', o.json); // before any node starts
       await checkDistributable(file, scenario);
       const topology = buildTopology(scenario.topology);
       const abs = resolve(file);
@@ -153,13 +172,14 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
       const log = o.verbose ? (l: string) => process.stderr.write(`[coordinator] ${l}\n`) : undefined;
       const emit = (report: Report): void => {
         bar.stop();
-        if (o.json && o.json !== '-') h.writeJson(o.json, report);
-        const table = renderReport(report) + '\n';
-        if (o.json === '-') {
-          process.stderr.write(table);
-          h.writeJson('-', report);
-        } else process.stdout.write(table);
         h.setCode(report.runs.every((r) => r.correct) ? 0 : h.EXIT_WRONG);
+        try {
+          deliverReport(report, o.json); // the table first, then the file
+        } catch (e) {
+          if (!(e instanceof OutputPathError)) throw e;
+          process.stderr.write(`ina up: ${e.message}\n`);
+          h.setCode(h.EXIT_USAGE);
+        }
       };
       try {
         await runUp({ scenario, seed: o.seed, launcher, listen, log, onProgress: (l, f) => bar.update(l, f), onReport: emit });
@@ -183,7 +203,9 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
     .addOption(addressingOption('links or loopback:BASEPORT'))
     .action((file: string, o: { addressing: Addressing | { kind: 'map-file' } }) => {
       if (o.addressing.kind === 'map-file') throw new UsageError('ina addresses prints a map for a plan (links or loopback:BASEPORT); a map file is already one');
-      const topology = buildTopology(loadScenario(file).topology);
+      const scenario = loadScenario(file);
+      const topology = buildTopology(scenario.topology);
+      if (o.addressing.kind === 'loopback') checkLoopbackRange(file, o.addressing.basePort);
       const map = addressMapOf(topology, o.addressing);
       process.stdout.write(`# ${file}: link end (node:port) -> host:port; ports of a compared scheme's fabric are 2 x ${topology.links.length} x n higher\n`);
       for (const [k, v] of Object.entries(map)) process.stdout.write(`${k}: "${v}"\n`);
@@ -191,15 +213,18 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
 
   program
     .command('down')
-    .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind')
-    .action(async () => {
+    .description('remove the network namespaces (and their processes) that a killed ina up --mode netns left behind; a live run\'s stay')
+    .option('--all', 'remove every ina namespace, live runs and untagged ones included')
+    .action(async (o: { all?: boolean }) => {
       try {
         checkNetnsAllowed();
       } catch (e) {
         if (e instanceof NeedsRootError) throw new UsageError(e.message.replace('ina up --mode netns creates', 'ina down removes'));
         throw e;
       }
-      const removed = removeNamespaces(listNamespaces());
+      const plan = planDown(listNamespaces(), readRunMarkers(), markerIsAlive, o.all === true);
+      const removed = removeNamespaces(plan.remove);
+      for (const run of plan.markers) removeRunMarker(run);
       // and the control-socket folders of coordinators that were killed outright (a live
       // coordinator still answers on its socket: its folder stays)
       const dirs: string[] = [];
@@ -216,6 +241,12 @@ export function registerClusterCommands(program: Command, h: CliHelpers): void {
         }
       }
       process.stderr.write(removed.length ? `ina down: removed ${removed.length} namespaces: ${removed.join(', ')}\n` : 'ina down: no namespaces to remove\n');
+      for (const l of plan.live) {
+        process.stderr.write(`ina down: left the ${l.namespaces.length} namespaces of run ${l.run} alone: its coordinator (pid ${l.pid}) is running; ina down --all removes them too\n`);
+      }
+      if (plan.untagged.length) {
+        process.stderr.write(`ina down: left ${plan.untagged.length} namespaces no run claims alone (${plan.untagged.join(', ')}): made by hand or by an older ina; ina down --all removes them\n`);
+      }
       if (dirs.length) process.stderr.write(`ina down: removed ${dirs.length} control-socket folders from ${tmpdir()}\n`);
     });
 }

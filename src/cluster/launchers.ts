@@ -5,7 +5,7 @@ import type { Topology } from '../topology/types.js';
 import type { ControlAddress } from './control-channel.js';
 import { formatControlAddress } from './control-channel.js';
 import type { Addressing } from './link-addresses.js';
-import { createNamespaces, namespaceOf, removeNamespaces } from './netns.js';
+import { createNamespaces, namespaceOf, removeRun } from './netns.js';
 
 /** How `ina up` gets its nodes running. */
 export interface NodeLauncher {
@@ -153,12 +153,12 @@ export function netnsLauncher(scenarioFile: string, topology: Topology, run: str
     startNode: (node, control, exited) => procs.spawn(node, ['ip', 'netns', 'exec', namespaceOf(run, node)], nodeArgs(scenarioFile, node, control, addressing, shaping), exited),
     async stop() {
       await procs.stop();
-      removeNamespaces(namespaces);
+      removeRun(run, namespaces);
       namespaces = [];
     },
     stopNow() {
       procs.killNow();
-      removeNamespaces(namespaces);
+      removeRun(run, namespaces);
       namespaces = [];
     },
   };

@@ -77,3 +77,17 @@ export function linksOf(topology: Topology, node: string): Array<{ index: number
   });
   return out;
 }
+
+/**
+ * Why loopback ports from `basePort` cannot hold `links` links in `fabrics` fabrics (2 ports per
+ * link and fabric, all at most 65535), or undefined when they fit: checked before any port is
+ * printed or bound, since a port past 65535 is not a port.
+ */
+export function loopbackRangeProblem(basePort: number, links: number, fabrics: number): string | undefined {
+  const count = 2 * links * fabrics;
+  const last = basePort + count - 1;
+  if (last <= 65535) return undefined;
+  const highest = 65536 - count;
+  const fit = highest >= 1 ? `the highest base port that fits is ${highest}` : 'no base port fits';
+  return `loopback:${basePort} needs ports ${basePort}..${last} (2 × ${links} links × ${fabrics} fabric${fabrics === 1 ? '' : 's'}), past 65535; ${fit}`;
+}

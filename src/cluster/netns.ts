@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import type { Topology } from '../topology/types.js';
 import { LINK_PREFIX, linkSubnet } from './link-addresses.js';
+import { removeRunMarker, writeRunMarker } from './run-markers.js';
 
 /**
  * Network namespaces for `ina up --mode netns`: one per node, named `ina-<run>-<node>`, one
  * veth pair per link (interface `p<port>` on each side, MTU 9000 so no frame is fragmented),
  * addressed from the `links` plan. Everything made here carries the `ina-` prefix, which is
- * how `ina down` finds what a killed run left behind.
+ * how `ina down` finds what a killed run left behind, and the run is tagged with a marker
+ * naming its coordinator (run-markers.ts), which is how it tells a live run from a dead one.
  */
 export const NETNS_PREFIX = 'ina-';
 const VETH_MTU = '9000';
@@ -38,9 +40,13 @@ export function namespaceOf(run: string, node: string): string {
   return `${NETNS_PREFIX}${run}-${node}`;
 }
 
-/** Creates the namespaces and links of a topology; on failure removes what it made. */
+/**
+ * Creates the namespaces and links of a topology, after the run's marker (so no namespace is
+ * ever unclaimed); on failure removes what it made. removeRun undoes it.
+ */
 export function createNamespaces(run: string, topology: Topology, cut: (linkIndex: number) => boolean = () => false): string[] {
   const made: string[] = [];
+  writeRunMarker(run);
   try {
     for (const n of topology.nodes) {
       const ns = namespaceOf(run, n.name);
@@ -64,10 +70,17 @@ export function createNamespaces(run: string, topology: Topology, cut: (linkInde
       }
     });
   } catch (e) {
-    removeNamespaces(made);
+    removeRun(run, made);
     throw e;
   }
   return made;
+}
+
+/** Removes a run's namespaces, then its marker. */
+export function removeRun(run: string, namespaces: readonly string[]): string[] {
+  const removed = removeNamespaces(namespaces);
+  removeRunMarker(run);
+  return removed;
 }
 
 /** Kills whatever still runs in the namespaces and deletes them; returns those it removed. */

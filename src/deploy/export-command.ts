@@ -1,6 +1,7 @@
 /** `ina export <file> --format compose|containerlab --out <dir>`, for the CLI to register. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXPORT_FORMATS, exportScenario, type ExportFormat } from './export.js';
+import { checkOutputDir, OutputPathError, writeFailure } from '../output-path.js';
 
 export interface ExportHelpers {
   /** where the one-line summary goes; stdout by default */
@@ -21,7 +22,15 @@ export function registerExport(program: Command, helpers: ExportHelpers = {}): C
     .requiredOption('--format <format>', `${EXPORT_FORMATS.join(' | ')}`, parseFormat)
     .requiredOption('--out <dir>', 'directory to write (created if missing; files of the same name are replaced)')
     .action((file: string, o: { format: ExportFormat; out: string }) => {
-      const r = exportScenario(file, o.format, o.out);
+      checkOutputDir('--out', o.out);
+      let r;
+      try {
+        r = exportScenario(file, o.format, o.out);
+      } catch (e) {
+        // a disk that fills up or changes between the check and the writes
+        if ((e as NodeJS.ErrnoException).code && (e as NodeJS.ErrnoException).syscall) throw new OutputPathError(`--out ${o.out}: cannot write the lab: ${writeFailure(e)}`);
+        throw e;
+      }
       log(`wrote ${r.dir}: ${r.files.join(', ')} (see README.md there)`);
     });
 }

@@ -3,6 +3,7 @@
  * overrides and worker/rank lists exist (and are hosts where hosts are meant), counts fit the
  * topology, workload names are unique. Each problem names its key path like a schema problem.
  */
+import { describeGiB, estimateFabricMemory, FABRIC_HEAP_SHARE, heapLimitBytes } from '../topology/fabric-memory.js';
 import { areAdjacent, findNode, portsOf, type Topology } from '../topology/types.js';
 import { didYouMean, type RawProblem } from './problem.js';
 import type { HostSelector, Scenario } from './schema.js';
@@ -10,6 +11,20 @@ import type { HostSelector, Scenario } from './schema.js';
 export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
   const problems: RawProblem[] = [];
   const nodeNames = topo.nodes.map((n) => n.name);
+
+  // refused here, not after minutes of building switches and an out-of-memory crash
+  const memory = estimateFabricMemory(topo);
+  const allowed = heapLimitBytes() * FABRIC_HEAP_SHARE;
+  if (memory.bytes > allowed) {
+    problems.push({
+      path: ['topology'],
+      expected: `a fabric that fits in this process's heap`,
+      input: s.topology,
+      hint:
+        `${topo.switches.length} switches, ${topo.hosts.length} hosts and ${(memory.routes / 1e6).toFixed(1)} million routes need about ${describeGiB(memory.bytes)}; ` +
+        `the limit is ${describeGiB(allowed)}, half the heap; NODE_OPTIONS=--max-old-space-size=<MiB> raises it`,
+    });
+  }
 
   s.links.overrides.forEach((o, i) => {
     const base = ['links', 'overrides', i, 'between'];
@@ -31,6 +46,11 @@ export function checkScenario(s: Scenario, topo: Topology): RawProblem[] {
       problems.push({ path: ['links', 'overrides', i, 'down'], expected: 'down only on a link between two switches (a host has a single link)', input: true });
     }
   });
+
+  if (problems.length === 0) {
+    const cut = partitionProblem(s, topo);
+    if (cut) problems.push(cut);
+  }
 
   const names = new Map<string, number>();
   s.workloads.forEach((w, i) => {
@@ -80,6 +100,48 @@ function checkSelector(selector: HostSelector, path: (string | number)[], what: 
     seen.add(name);
   });
   if (selector.length < min) problems.push({ path, expected: `at least ${min} ${what}`, input: selector });
+}
+
+/**
+ * Links taken `down` that split the hosts into parts that cannot reach each other: such a
+ * fabric would only fail at run time (routes missing, pings lost), so it is refused here,
+ * naming the parts. Later overrides win, as in the fabric (a `down: false` brings a link back).
+ */
+function partitionProblem(s: Scenario, topo: Topology): RawProblem | undefined {
+  const key = (a: string, b: string): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  const down = new Map<string, boolean>();
+  for (const o of s.links.overrides) if (o.down !== undefined) down.set(key(o.between[0], o.between[1]), o.down);
+  if (![...down.values()].some(Boolean)) return undefined;
+
+  // union-find over the links still up
+  const parent = new Map<string, string>(topo.nodes.map((n) => [n.name, n.name]));
+  const root = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) {
+      const grand = parent.get(parent.get(r)!)!; // path halving keeps the trees shallow
+      parent.set(r, grand);
+      r = grand;
+    }
+    return r;
+  };
+  for (const l of topo.links) if (down.get(key(l.a, l.b)) !== true) parent.set(root(l.a), root(l.b));
+  const parts = new Map<string, string[]>();
+  for (const h of topo.hosts) {
+    const r = root(h);
+    if (!parts.has(r)) parts.set(r, []);
+    parts.get(r)!.push(h);
+  }
+  if (parts.size <= 1) return undefined;
+  const groups = [...parts.values()];
+  const shown = groups.slice(0, 4).map((g) => summarizeNames(g, 4));
+  const more = groups.length > 4 ? ` | … (${groups.length} parts in all)` : '';
+  const downPairs = s.links.overrides.filter((o) => down.get(key(o.between[0], o.between[1])) === true).map((o) => o.between);
+  return {
+    path: ['links', 'overrides'],
+    expected: 'links down that leave every host able to reach every other',
+    input: downPairs,
+    hint: `they cut the hosts into ${groups.length} parts: ${shown.join(' | ')}${more}; ${groups[0]![0]} cannot reach ${groups[1]![0]}`,
+  };
 }
 
 function guess(name: string, candidates: readonly string[]): string | undefined {

@@ -7,14 +7,17 @@
  *   3. topology-aware checks  (checks.ts) same format
  *
  * Everything ends in a ScenarioError (the CLI maps it to exit code 2) rather than a stack trace.
+ * Size, nesting and duplicate keys are bounded in yaml-limits.ts, and only the first problems
+ * are placed and listed (problem.ts), so any input costs linear time.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { buildTopology } from '../topology/from-spec.js';
 import { checkScenario } from './checks.js';
-import { placeProblem, ScenarioError, type KeyPath, type RawProblem, type ScenarioProblem } from './problem.js';
+import { firstProblems, placeProblem, ScenarioError, type KeyPath, type RawProblem, type ScenarioProblem } from './problem.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { expectationMap, issuesToProblems } from './zod-problems.js';
+import { describeBytes, duplicateKeys, MAX_NESTING, MAX_SCENARIO_BYTES, tooDeep } from './yaml-limits.js';
 
 export { ScenarioError } from './problem.js';
 export type { ScenarioProblem } from './problem.js';
@@ -22,8 +25,12 @@ export type { ScenarioProblem } from './problem.js';
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
+    // refused before it is read: a 50 MB file would cost memory before any check could run
+    const size = statSync(file).size;
+    if (size > MAX_SCENARIO_BYTES) throw tooBig(file, size);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof ScenarioError) throw e;
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     throw new ScenarioError(file, [{ keyPath: '', expected: 'a readable scenario file', got: '', text: `${file}: cannot read: ${reason}` }]);
   }
@@ -31,11 +38,25 @@ export function loadScenario(file: string): Scenario {
 }
 
 export function parseScenario(text: string, file: string): Scenario {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SCENARIO_BYTES) throw tooBig(file, bytes);
+  const deep = tooDeep(text);
+  if (deep) {
+    const expected = `at most ${MAX_NESTING} levels of nested mappings and lists`;
+    const at = `${file}:${deep.line}:${deep.column}`;
+    throw new ScenarioError(file, [{ keyPath: '', expected, got: '', ...deep, text: `${at}: nesting too deep; expected ${expected}` }]);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys off: the package's check is quadratic; duplicateKeys does the same, linearly
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   // Warnings (an unknown !tag, say) change what a value means, so they fail the file too.
   const yamlProblems = [...doc.errors, ...doc.warnings];
-  if (yamlProblems.length > 0) throw new ScenarioError(file, yamlProblems.map((e) => syntaxProblem(file, e, lineCounter)));
+  const duplicates = duplicateKeys(doc);
+  if (yamlProblems.length + duplicates.length > 0) {
+    const { listed, unlisted } = firstProblems([...yamlProblems, ...duplicates]);
+    const placed = listed.map((p) => ('key' in p ? duplicateProblem(file, p, lineCounter) : syntaxProblem(file, p, lineCounter)));
+    throw new ScenarioError(file, placed, unlisted);
+  }
 
   let value: unknown;
   try {
@@ -56,10 +77,14 @@ export function parseScenario(text: string, file: string): Scenario {
  * only names the source in messages.
  */
 export function validateScenario(value: unknown, file = '<scenario>', locate?: (path: KeyPath, atKey: boolean) => { line: number; column: number } | undefined): Scenario {
-  const place = (raw: RawProblem[]): ScenarioProblem[] => raw.map((r) => placeProblem(file, r, locate?.(r.path, r.unknownKey !== undefined)));
+  // Only the listed problems are placed: locating one in the file scans its mapping.
+  const fail = (raw: RawProblem[]): ScenarioError => {
+    const { listed, unlisted } = firstProblems(raw);
+    return new ScenarioError(file, listed.map((r) => placeProblem(file, r, locate?.(r.path, r.unknownKey !== undefined))), unlisted);
+  };
 
   const parsed = ScenarioSchema.safeParse(value, { reportInput: true, error: expectationMap });
-  if (!parsed.success) throw new ScenarioError(file, place(issuesToProblems(parsed.error.issues)));
+  if (!parsed.success) throw fail(issuesToProblems(parsed.error.issues));
   const scenario = parsed.data;
 
   let topology;
@@ -67,11 +92,23 @@ export function validateScenario(value: unknown, file = '<scenario>', locate?: (
     topology = buildTopology(scenario.topology);
   } catch (e) {
     // The schema bounds every size, so this is a plan limit the schema does not know about.
-    throw new ScenarioError(file, place([{ path: ['topology'], expected: 'a topology the address plan can hold', input: scenario.topology, hint: (e as Error).message }]));
+    throw fail([{ path: ['topology'], expected: 'a topology the address plan can hold', input: scenario.topology, hint: (e as Error).message }]);
   }
   const problems = checkScenario(scenario, topology);
-  if (problems.length > 0) throw new ScenarioError(file, place(problems));
+  if (problems.length > 0) throw fail(problems);
   return scenario;
+}
+
+function tooBig(file: string, bytes: number): ScenarioError {
+  const expected = `a scenario file of at most ${describeBytes(MAX_SCENARIO_BYTES)}`;
+  return new ScenarioError(file, [{ keyPath: '', expected, got: describeBytes(bytes), text: `${file}: expected ${expected}, got ${describeBytes(bytes)}` }]);
+}
+
+function duplicateProblem(file: string, d: { key: string; offset: number; firstOffset: number }, lc: LineCounter): ScenarioProblem {
+  const { line, col } = lc.linePos(d.offset);
+  const first = lc.linePos(d.firstOffset);
+  const text = `${file}:${line}:${col}: Map keys must be unique; ${JSON.stringify(d.key)} is already at line ${first.line}`;
+  return { keyPath: '', expected: 'valid YAML', got: '', line, column: col, text };
 }
 
 function syntaxProblem(file: string, e: YAMLError, lc: LineCounter): ScenarioProblem {

@@ -6,8 +6,13 @@
  *   quick.yaml: workloads[1].bytes: expected an integer or a size like 4MiB, got "4 megs"
  *   quick.yaml:3:1: Map keys must be unique            (YAML syntax: FILE:LINE:COL)
  *
- * Problems are collected, not thrown one at a time, so a user fixes a file in one pass.
+ * Problems are collected, not thrown one at a time, so a user fixes a file in one pass; past
+ * the first MAX_PROBLEMS_LISTED the rest are only counted (a file of 40 000 typos needs 20 lines
+ * to be understood, not 5 MB of them).
  */
+
+/** how many problems a ScenarioError lists; the rest are counted in one last line */
+export const MAX_PROBLEMS_LISTED = 20;
 
 export type KeyPath = readonly (string | number)[];
 
@@ -41,12 +46,23 @@ export class ScenarioError extends Error {
   /** the first problem's key path and expectation, for callers that want just one */
   readonly keyPath: string;
   readonly expected: string;
+  /** the problems listed (at most MAX_PROBLEMS_LISTED) */
+  readonly problems: ScenarioProblem[];
+  /** problems found beyond those listed */
+  readonly unlisted: number;
 
+  /** `problems` beyond MAX_PROBLEMS_LISTED are cut; `unlisted` counts ones already cut by the caller */
   constructor(
     readonly file: string,
-    readonly problems: ScenarioProblem[],
+    problems: ScenarioProblem[],
+    unlisted = 0,
   ) {
-    super(problems.map((p) => p.text).join('\n'));
+    const listed = problems.slice(0, MAX_PROBLEMS_LISTED);
+    const more = unlisted + problems.length - listed.length;
+    const tail = more > 0 ? [`${file}: … and ${more} more problem${more === 1 ? '' : 's'} (only the first ${listed.length} are listed)`] : [];
+    super([...listed.map((p) => p.text), ...tail].join('\n'));
+    this.problems = listed;
+    this.unlisted = more;
     this.name = 'ScenarioError';
     this.keyPath = problems[0]?.keyPath ?? '';
     this.expected = problems[0]?.expected ?? '';
@@ -82,6 +98,12 @@ export function describeValue(v: unknown): string {
 
 function truncate(s: string): string {
   return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 1)}…` : s;
+}
+
+/** The problems worth placing in the file (locating each costs a walk), and how many are cut. */
+export function firstProblems<T>(all: readonly T[]): { listed: T[]; unlisted: number } {
+  const listed = all.slice(0, MAX_PROBLEMS_LISTED);
+  return { listed, unlisted: all.length - listed.length };
 }
 
 /** Renders a problem as its output line. */

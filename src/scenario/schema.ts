@@ -52,10 +52,16 @@ function byteSize(min: number) {
       ctx.addIssue({ code: 'custom', message: BYTE_SIZE_EXPECTED });
       return z.NEVER;
     }
+    const atLeast = `a size of at least ${min} byte${min === 1 ? '' : 's'}`;
+    // a negative count is below this field's bound, whatever parseByteSize's own (0) says
+    if (typeof input === 'number' && input < min) {
+      ctx.addIssue({ code: 'custom', message: atLeast, input });
+      return z.NEVER;
+    }
     try {
       const bytes = parseByteSize(input);
       if (bytes < min) {
-        ctx.addIssue({ code: 'custom', message: `a size of at least ${min} byte${min === 1 ? '' : 's'}`, input });
+        ctx.addIssue({ code: 'custom', message: atLeast, input });
         return z.NEVER;
       }
       return bytes;

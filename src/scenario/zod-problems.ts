@@ -7,7 +7,7 @@
  * smuggles it in the message behind a marker that issuesToProblems decodes.
  */
 import type { z } from 'zod';
-import { didYouMean, type RawProblem } from './problem.js';
+import { didYouMean, MAX_PROBLEMS_LISTED, type RawProblem } from './problem.js';
 
 const KEYS_MARKER = '\u0000keys:';
 
@@ -48,16 +48,24 @@ export const expectationMap: z.core.$ZodErrorMap = (iss) => {
 
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): RawProblem[] {
   const out: RawProblem[] = [];
+  // zod can fail one value twice with the same phrase (a 20-digit integer is both outside the
+  // safe range and above the field's maximum): one line is enough
+  const said = new Set<string>();
   for (const iss of issues) {
     const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
     const input = (iss as { input?: unknown }).input;
+    const key = `${JSON.stringify(path)}\u0000${iss.message}`;
+    if (said.has(key)) continue;
+    said.add(key);
     if (iss.code === 'unrecognized_keys' && iss.message.startsWith(KEYS_MARKER)) {
       const allowed = iss.message.slice(KEYS_MARKER.length).split(',').filter(Boolean);
+      const expected = `one of the keys ${allowed.join(', ')}`;
       for (const key of iss.keys) {
-        const guess = didYouMean(key, allowed);
+        // past the listed problems a key is only counted (ScenarioError), so no guess for it
+        const guess = out.length < MAX_PROBLEMS_LISTED ? didYouMean(key, allowed) : undefined;
         out.push({
           path: [...path, key],
-          expected: `one of the keys ${allowed.join(', ')}`,
+          expected,
           unknownKey: key,
           hint: guess ? `did you mean ${guess}?` : undefined,
         });
@@ -68,7 +76,10 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): RawProble
       out.push({ path, expected: iss.message, input: found });
     } else {
       // schema.ts passes extra help for custom issues as params.hint
-      const hint = iss.code === 'custom' ? (iss.params as { hint?: string } | undefined)?.hint : undefined;
+      const custom = iss.code === 'custom' ? (iss.params as { hint?: string } | undefined)?.hint : undefined;
+      // 12345678901234567890 reads back as 12345678901234567000: say why the number looks changed
+      const inexact = typeof input === 'number' && Number.isInteger(input) && !Number.isSafeInteger(input) ? 'too large to be read exactly' : undefined;
+      const hint = custom ?? inexact;
       out.push({ path, expected: iss.message, input, hint });
     }
   }

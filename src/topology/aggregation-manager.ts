@@ -31,7 +31,7 @@
  */
 import type { Update } from '../pipeline/control-plane.js';
 import type { Programmable } from './routing-controller.js';
-import { distancesFrom, lowestCommonAncestors } from './shortest-paths.js';
+import { distancesFrom, hopDistance, lowestCommonAncestors, nextHopPorts } from './shortest-paths.js';
 import { buildAggregationTree, type AggregationTree, type TreeChild } from './aggregation-tree.js';
 import { formatAddress } from './address-plan.js';
 import { findNode, nodeByName, portsOf, type Topology } from './types.js';
@@ -192,14 +192,12 @@ export class AggregationManager {
     let depth = 0;
     const perPort = new Map<number, number>();
     const ports = workers.map((w) => {
-      const dist = distancesFrom(topo, w);
-      const here = dist.get(aggregator)!;
-      depth = Math.max(depth, here);
+      depth = Math.max(depth, hopDistance(topo, w, aggregator));
       // the first port on a shortest path toward the worker; downstream LPM does the rest
-      const p = portsOf(topo, aggregator).find((pp) => dist.get(pp.peer) === here - 1);
-      if (!p) throw new Error(`aggregation manager: ${aggregator} has no port toward ${w}`);
-      perPort.set(p.port, (perPort.get(p.port) ?? 0) + 1);
-      return p.port;
+      const port = nextHopPorts(topo, aggregator, w)[0];
+      if (port === undefined) throw new Error(`aggregation manager: ${aggregator} has no port toward ${w}`);
+      perPort.set(port, (perPort.get(port) ?? 0) + 1);
+      return port;
     });
     return {
       aggregator,

@@ -18,7 +18,7 @@
  * in one hop whatever the routing; the manager still addresses partials to the parent's
  * loopback (dst = parent), so the frames are ordinary routed frames.
  */
-import { distancesFrom } from './shortest-paths.js';
+import { hopDistance } from './shortest-paths.js';
 import { attachmentOf, findNode, nodeByName, portsOf, portToward, type Topology } from './types.js';
 
 export interface TreeChild {
@@ -56,7 +56,7 @@ export interface AggregationTree {
 export function buildAggregationTree(topo: Topology, workers: readonly string[], root: string): AggregationTree {
   if (workers.length === 0) throw new Error('aggregation tree: a job needs at least one worker');
   if (nodeByName(topo, root).role !== 'switch') throw new Error(`aggregation tree: root ${root} is not a switch`);
-  const dist = distancesFrom(topo, root);
+  const dist = (node: string): number => hopDistance(topo, root, node);
   const parentOf = new Map<string, string | null>([[root, null]]);
   const attachment = new Map<string, string>();
   const seen = new Set<string>();
@@ -67,13 +67,13 @@ export function buildAggregationTree(topo: Topology, workers: readonly string[],
     seen.add(w);
     const att = attachmentOf(topo, w).switch;
     attachment.set(w, att);
-    const d = dist.get(att);
-    if (d === undefined) throw new Error(`aggregation tree: ${root} does not reach ${w}`);
+    const d = dist(att);
+    if (d === Infinity) throw new Error(`aggregation tree: ${root} does not reach ${w}`);
     height = Math.max(height, d + 1);
     let node = att;
     while (!parentOf.has(node)) {
-      const here = dist.get(node)!;
-      const up = portsOf(topo, node).find((p) => p !== undefined && nodeByName(topo, p.peer).role === 'switch' && dist.get(p.peer) === here - 1);
+      const here = dist(node);
+      const up = portsOf(topo, node).find((p) => p !== undefined && nodeByName(topo, p.peer).role === 'switch' && dist(p.peer) === here - 1);
       if (!up) throw new Error(`aggregation tree: ${node} has no neighbour closer to ${root}`);
       parentOf.set(node, up.peer);
       node = up.peer;
@@ -96,7 +96,7 @@ export function buildAggregationTree(topo: Topology, workers: readonly string[],
   for (let head = 0; head < queue.length; head++) {
     const name = queue[head]!;
     const children = kids.get(name)!;
-    nodes.push({ name, address: nodeByName(topo, name).address, parent: parentOf.get(name) ?? null, level: dist.get(name)!, children });
+    nodes.push({ name, address: nodeByName(topo, name).address, parent: parentOf.get(name) ?? null, level: dist(name), children });
     for (const c of children) if (c.kind === 'switch') queue.push(c.name);
   }
   return { root, nodes, attachment, height, maxChildren: Math.max(...nodes.map((n) => n.children.length)) };

@@ -1,6 +1,6 @@
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { ResourceSummary } from '../pipeline/resources.js';
-import { distancesFrom, equalCostNextHops } from './shortest-paths.js';
+import { equalCostNextHopsFrom, nextHopPorts } from './shortest-paths.js';
 import { attachmentOf, nodeByName, portsOf, type Topology } from './types.js';
 import { hostPrefix } from './address-plan.js';
 
@@ -31,7 +31,6 @@ export interface RouteStats {
 export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Programmable>, only?: (name: string) => boolean): Map<string, RouteStats> {
   // `only`: the switches to route (a process of a multi-process run holds some of them; each
   // process routes its own, the same way); without it every switch must be there
-  const nextHops = equalCostNextHops(topo);
   const stats = new Map<string, RouteStats>();
   for (const name of topo.switches) {
     if (only && !only(name)) continue;
@@ -40,7 +39,8 @@ export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Prog
     const table = sw.resources().tables.find((t) => t.name === ROUTE_TABLE);
     if (!table) throw new Error(`routing controller: program on ${name} has no ${ROUTE_TABLE} table`);
     const selector = table.selector;
-    const byHost = nextHops.get(name)!;
+    // one switch at a time: a switch × host table for a fat-tree k = 32 has 10 million entries
+    const byHost = equalCostNextHopsFrom(topo, name);
 
     // Group destination hosts by the switch they hang off: one prefix per edge switch.
     const byEdge = new Map<string, string[]>();
@@ -66,9 +66,7 @@ export function installRoutes(topo: Topology, switches: ReadonlyMap<string, Prog
     // Switch loopbacks: in-network services (an aggregation switch) are addressed by them.
     for (const target of topo.switches) {
       if (target === name) continue;
-      const dist = distancesFrom(topo, target);
-      const here = dist.get(name) ?? Infinity;
-      const ports = portsOf(topo, name).filter((pp) => (dist.get(pp.peer) ?? Infinity) < here).map((pp) => pp.port);
+      const ports = nextHopPorts(topo, name, target);
       if (ports.length > 0) routes.push({ value: nodeByName(topo, target).address, prefixLen: 32, ports });
     }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TopologyBuilder } from '../../src/topology/builder.js';
 import { fatTreeTopology } from '../../src/topology/fat-tree.js';
 import { leafSpineTopology } from '../../src/topology/leaf-spine.js';
-import { equalCostNextHops, hopDistance, lowestCommonAncestors } from '../../src/topology/shortest-paths.js';
+import { distancesFrom, equalCostNextHops, hopDistance, lowestCommonAncestors, nextHopPorts } from '../../src/topology/shortest-paths.js';
 import { starTopology } from '../../src/topology/star.js';
 import type { Topology } from '../../src/topology/types.js';
 
@@ -124,5 +124,78 @@ describe('hopDistance and lowestCommonAncestors', () => {
     expect(lowestCommonAncestors(starTopology(3), ['h0', 'h1', 'h2'])).toEqual(['s0']);
     expect(() => lowestCommonAncestors(ft, [])).toThrow();
     expect(() => lowestCommonAncestors(ft, ['edge0_0'])).toThrow(/not a host/);
+  });
+});
+
+/**
+ * The geometry stores only switch-to-switch distances (a host is its switch plus one hop):
+ * every node pair, every next-hop set toward a switch, and every group's common ancestors
+ * against the reference BFS, on random custom topologies that may fall apart into pieces.
+ */
+describe('switch-only geometry against a brute-force reference', () => {
+  const arb = fc
+    .record({ switches: fc.integer({ min: 1, max: 7 }), hosts: fc.integer({ min: 1, max: 7 }), edges: fc.array(fc.tuple(fc.nat(6), fc.nat(6)), { maxLength: 12 }), at: fc.array(fc.nat(6), { minLength: 7, maxLength: 7 }) })
+    .map(({ switches, hosts, edges, at }) => {
+      const b = new TopologyBuilder();
+      for (let i = 0; i < switches; i++) b.addSwitch(`s${i}`);
+      for (let i = 0; i < hosts; i++) b.addHost(`h${i}`);
+      const pairs = new Set<string>();
+      for (const [x0, y0] of edges) {
+        const x = x0 % switches;
+        const y = y0 % switches;
+        const key = `${Math.min(x, y)},${Math.max(x, y)}`;
+        if (x !== y && !pairs.has(key)) pairs.add(key), b.addLink(`s${x}`, `s${y}`, 'sw');
+      }
+      for (let i = 0; i < hosts; i++) b.addLink(`h${i}`, `s${at[i]! % switches}`, 'host');
+      return b.build();
+    });
+
+  it('hopDistance and distancesFrom: every pair, Infinity exactly where the reference finds no path', () => {
+    fc.assert(
+      fc.property(arb, (t) => {
+        for (const a of t.nodes) {
+          const ref = referenceDistances(t, a.name);
+          for (const b of t.nodes) expect(hopDistance(t, a.name, b.name)).toBe(ref.get(b.name) ?? Infinity);
+          expect(new Map([...distancesFrom(t, a.name)].sort())).toEqual(new Map([...ref].sort()));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('nextHopPorts toward switches (loopback routes) and hosts: exactly the ports one hop closer', () => {
+    fc.assert(
+      fc.property(arb, (t) => {
+        for (const target of t.nodes) {
+          const ref = referenceDistances(t, target.name);
+          for (const s of t.switches) {
+            const here = ref.get(s);
+            const expected: number[] = [];
+            if (here !== undefined && here > 0) {
+              for (const l of t.links) {
+                if (l.a === s && ref.get(l.b) === here - 1) expected.push(l.aPort);
+                if (l.b === s && ref.get(l.a) === here - 1) expected.push(l.bPort);
+              }
+            }
+            expect(nextHopPorts(t, s, target.name)).toEqual(expected.sort((x, y) => x - y));
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('lowestCommonAncestors: the switches minimising the largest distance, by brute force', () => {
+    fc.assert(
+      fc.property(arb, fc.array(fc.nat(6), { minLength: 1, maxLength: 5 }), (t, picks) => {
+        const group = [...new Set(picks.map((i) => t.hosts[i % t.hosts.length]!))];
+        const refs = group.map((h) => referenceDistances(t, h));
+        const worst = t.switches.map((s) => Math.max(...refs.map((r) => r.get(s) ?? Infinity)));
+        const best = Math.min(...worst);
+        const expected = best === Infinity ? [] : t.switches.filter((_, i) => worst[i] === best);
+        expect(lowestCommonAncestors(t, group)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
