@@ -30,7 +30,7 @@ export { buildTopology } from './topology/from-spec.js';
 export { nodeByName, attachmentOf, type Topology, type TopologySpec, type NodeSpec, type LinkSpec } from './topology/types.js';
 /** switches and hosts wired by shaped links, routes installed; `.switches`, `.hosts`, `.clock` */
 export { Fabric, type FabricSpec } from './run/fabric.js';
-export { HostStack } from './run/host-stack.js';
+export { HostStack } from './host/host-stack.js';
 export { SimClock } from './net/sim-clock.js';
 
 // ---- running workloads ---------------------------------------------------------------------

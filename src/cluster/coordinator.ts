@@ -12,6 +12,7 @@ import type { NodeLauncher } from './launchers.js';
 import { defaultStartConcurrency, startBounded } from './bounded-start.js';
 import type { LinkSideCounters, NodeMessage } from './messages.js';
 import { mergeLinkSides, orderSwitchReports } from './fabric-counters.js';
+import { SlotReadRelay } from './slot-read.js';
 import { tierBytesOf, type Fabric } from '../run/fabric.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
 
@@ -158,6 +159,14 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     beforePublish: flushControl,
   });
 
+  // A worker's node reading its aggregation switch's slot (the blame of a round that did not complete).
+  const slotReads = new SlotReadRelay((node, m) => {
+    const ch = channels.get(node);
+    if (!ch || ch.isClosed) return false;
+    ch.send(m);
+    return true;
+  });
+
   const onMessage = (node: string, m: NodeMessage): void => {
     switch (m.t) {
       case 'ready':
@@ -171,6 +180,12 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
         return;
       case 'fatal':
         fail(`node ${node}: ${m.message}`);
+        return;
+      case 'slot-query':
+        slotReads.query(node, m);
+        return;
+      case 'slot':
+        slotReads.answer(node, m);
         return;
       case 'counters':
       case 'applied':
@@ -283,7 +298,11 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
       }),
       failed,
     ]);
-    await until(() => finished.size === nodes.length, replyTimeoutMs, () => `nodes ${nodes.filter((n) => !finished.has(n)).join(', ')} did not finish their workloads`);
+    // a workload that failed meanwhile (its copies told the others) is said too: it is often why
+    const failedRun = runs.map((r) => (r as { error?: unknown }).error).find((e) => typeof e === 'string');
+    await until(() => finished.size === nodes.length, replyTimeoutMs, () =>
+      `nodes ${nodes.filter((n) => !finished.has(n)).join(', ')} did not finish their workloads` + (failedRun ? ` (after a workload failed: ${failedRun})` : ''),
+    );
     const counters = await readCounters();
     const report = {
       ...makeReport(scenario, 'udp', seed, topology, runs, counters.links, counters.switches),
@@ -295,6 +314,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
   } finally {
     stopping = true;
     collectives.abortAll('the run is over');
+    slotReads.close('the run is over');
     hub?.close();
     for (const ch of channels.values()) {
       ch.send({ t: 'shutdown' });

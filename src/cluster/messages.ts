@@ -16,6 +16,18 @@ export interface WireError {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * One aggregation slot copy's registers as the switch holds them (see hosts/aggregation-blame.ts):
+ * whose contributions the round has (bitmap), how many it still waits for (count), which packet
+ * it is at (seq), and whether its total came down from the parent (done; 1 in a flat job).
+ */
+export interface SlotCopyState {
+  readonly bitmap: number;
+  readonly count: number;
+  readonly seq: number;
+  readonly done: number;
+}
+
 /** From a node to the coordinator. */
 export type NodeMessage =
   | { t: 'hello'; node: string; pid: number }
@@ -26,6 +38,10 @@ export type NodeMessage =
   | { t: 'abort'; scope: string; message: string }
   | { t: 'counters'; id: number; links: LinkSideCounters[]; switches: SwitchReport[] }
   | { t: 'applied'; id: number; error?: string }
+  /** a host node asks for a switch's slot copy (answered by `slot-state`; see slot-read.ts) */
+  | { t: 'slot-query'; id: number; fabric: number; switch: string; copy: number }
+  /** a switch node's answer to `read-slot` */
+  | { t: 'slot'; id: number; state?: SlotCopyState; error?: string }
   | { t: 'finished' }
   | { t: 'fatal'; message: string };
 
@@ -41,6 +57,10 @@ export type CoordinatorMessage =
   /** build fabric `variant`, its switches running `scheme`; answered by `applied` */
   | { t: 'variant'; id: number; variant: number; scheme: string }
   | { t: 'variant-close'; variant: number }
+  /** to the switch's node: read one slot copy of switch `switch` in fabric `fabric` */
+  | { t: 'read-slot'; id: number; fabric: number; switch: string; copy: number }
+  /** to the host node that sent `slot-query` (same id): the state, or why there is none */
+  | { t: 'slot-state'; id: number; state?: SlotCopyState; error?: string }
   | { t: 'shutdown'; reason?: string };
 
 export type ControlMessage = NodeMessage | CoordinatorMessage;

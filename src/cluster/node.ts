@@ -12,6 +12,8 @@ import { endpointAddress, linksOf, type Addressing } from './link-addresses.js';
 import { AddressMapError, loadAddressMap } from './address-map.js';
 import { KERNEL_WITHOUT_NETEM, needsShaping, qdiscDrops, shapeInterface, waitForAddresses } from './kernel-shaping.js';
 import type { CoordinatorMessage } from './messages.js';
+import { readSlotCopy, SlotReader } from './slot-read.js';
+import { muteAggregationForTest } from './test-mute.js';
 
 export interface NodeOptions {
   readonly scenarioFile: string;
@@ -62,13 +64,19 @@ export async function runNode(o: NodeOptions): Promise<void> {
   if (o.shaping === 'kernel' && addressing.kind === 'loopback') throw usageError('kernel shaping needs links addressing (one interface per link)');
 
   /** this node's part of fabric `variant` (0: the scenario's; others: one per compared scheme) */
-  const buildFor = (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> =>
-    buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing, shaping: o.shaping, impairmentsInSoftware, variant });
+  const buildFor = async (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> => {
+    const readSlot = (sw: string, copy: number) => slotReader!.read(variant, sw, copy);
+    const built = await buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing, shaping: o.shaping, impairmentsInSoftware, variant, readSlot });
+    muteAggregationForTest(built.fabric, o.node, process.env);
+    return built;
+  };
+  let slotReader: SlotReader | null = null;
   let impairmentsInSoftware = false;
   /** link index + side -> the interface whose qdiscs shape it (kernel shaping) */
   const kernelDevs = new Map<string, string>();
   let seed = 0;
   const channel = await connectControl(o.control, o.connectTimeoutMs ?? 60_000);
+  slotReader = new SlotReader((m) => channel.send(m));
   let fabric: Fabric | null = null;
   let stopping = false;
   const ended = new Promise<void>((resolve, reject) => {
@@ -177,6 +185,19 @@ export async function runNode(o: NodeOptions): Promise<void> {
           }
           break;
         }
+        case 'read-slot': {
+          const sw = fabrics.get(m.fabric)?.switches.get(m.switch);
+          try {
+            if (!sw) throw new Error(`${o.node} does not run switch ${m.switch} in fabric ${m.fabric}`);
+            channel.send({ t: 'slot', id: m.id, state: readSlotCopy(sw, m.copy) });
+          } catch (e) {
+            channel.send({ t: 'slot', id: m.id, error: `${m.switch}'s slot copy ${m.copy}: ${(e as Error).message}` });
+          }
+          break;
+        }
+        case 'slot-state':
+          slotReader!.settle(m);
+          break;
         case 'read-counters': {
           const x = fabrics.get(m.fabric);
           const sides = x ? localLinkSides(x) : [];
@@ -197,6 +218,7 @@ export async function runNode(o: NodeOptions): Promise<void> {
         case 'shutdown':
           stopping = true;
           collectives.abortAll('the run is over');
+          slotReader!.close('the run is over');
           channel.close();
           return;
         default:

@@ -19,7 +19,7 @@ function pingallLines(r: PingallResult): string[] {
   return lines;
 }
 
-/** The fields of a flows result the table shows (hosts/flows.ts writes them). */
+/** The fields of a flows result the table shows (hosts/flows/flows.ts writes them). */
 interface FlowsRow {
   loadBalancing: string;
   flows: number;

@@ -12,11 +12,13 @@ import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
 import { AggregationManager, SML_DROP_REASONS, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
-import { HostStack } from './host-stack.js';
+import { HostStack } from '../host/host-stack.js';
+import { JobIds } from '../host/job-ids.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
 import { endpointAddress, type Addressing } from '../cluster/link-addresses.js';
+import type { SlotCopyState } from '../cluster/messages.js';
 import type { AggregationDrops, LinkReport, SwitchReport } from '../report/types.js';
 
 export interface LinkOverride extends Partial<LinkConfig> {
@@ -67,6 +69,11 @@ export interface FabricPlacement {
   readonly controlMirror?: (switchName: string, updates: readonly Update[]) => void;
   /** which of the run's fabrics this is (see variantNumbers in runner.ts); 0, the scenario's, by default */
   readonly variant?: number;
+  /**
+   * reads an aggregation slot copy of a switch in another process (a worker node asks its
+   * coordinator; see src/cluster/slot-read.ts); rejects with why it cannot
+   */
+  readonly readSlot?: (switchName: string, copy: number) => Promise<SlotCopyState>;
   /** called once the fabric is closed (a coordinator tells the nodes to close theirs) */
   readonly onClose?: () => void;
 }
@@ -179,6 +186,8 @@ export function withoutLinks(topo: Topology, cut: ReadonlySet<LinkSpec>): Topolo
 export class Fabric {
   readonly switches = new Map<string, Switch>();
   readonly hosts = new Map<string, HostStack>();
+  /** the ids of the jobs workloads run on this fabric (allocated by the leader's copy) */
+  readonly jobIds = new JobIds();
   readonly links: FabricLink[] = [];
   readonly rng: Rng;
   /** true when some link loses frames (workloads decide what "correct" means with loss) */

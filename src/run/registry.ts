@@ -56,7 +56,8 @@ async function importWorkload(kind: string): Promise<WorkloadModule> {
   if (!(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown workload ${kind} (known: ${WORKLOAD_KINDS.join(', ')})`);
   let mod;
   try {
-    mod = await importByName('hosts', kind);
+    // each workload has its room: hosts/<kind>/<kind>.ts
+    mod = await importByName('hosts', `${kind}/${kind}`);
   } catch (e) {
     throw new Error(`workload ${kind} is not available: ${(e as Error).message}`);
   }

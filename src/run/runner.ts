@@ -5,9 +5,10 @@ import type { SimClock } from '../net/sim-clock.js';
 import { Fabric, type FabricSpec } from './fabric.js';
 import { RealDriver, SimDriver, type Driver } from './driver.js';
 import { loadProgram, loadWorkload } from './registry.js';
-import type { HostStack } from './host-stack.js';
+import type { HostStack } from '../host/host-stack.js';
 import { LOCAL_CLUSTER, type Cluster } from './cluster.js';
 import { PartialRunsError } from './workload.js';
+import type { RunHooks } from './hooks.js';
 
 /** The parts of a scenario the runner reads (the schema in src/scenario fills every default). */
 export interface RunnableScenario {
@@ -25,6 +26,8 @@ export interface RunOptions {
   seed?: number;
   /** called with a label and a fraction in [0, 1] as workloads progress */
   onProgress?: (label: string, fraction: number) => void;
+  /** a test's hooks, handed to every workload (WorkloadContext.hooks) */
+  hooks?: RunHooks;
 }
 
 /** The program a scenario's switches run: its load-balancing choice (aggregation adds later). */
@@ -115,6 +118,7 @@ export interface WorkloadEnv {
   /** every link's counters of a fabric so far (in a multi-process run: read from the nodes) */
   readonly linkReports: (fabric: Fabric) => Promise<LinkReport[]>;
   readonly onProgress?: (label: string, fraction: number) => void;
+  readonly hooks?: RunHooks;
 }
 
 const LOCAL_SCOPE: ScopedCluster = { cluster: LOCAL_CLUSTER, abort: () => {} };
@@ -157,6 +161,7 @@ export async function runWorkloads(scenario: RunnableScenario, env: WorkloadEnv)
         linkReports: () => env.linkReports(f),
         loadBalancing: scheme,
         progress: (x) => env.onProgress?.(label, progress(x)),
+        hooks: env.hooks,
       },
       w,
     );
@@ -244,6 +249,7 @@ export async function runScenario(scenario: RunnableScenario, opts: RunOptions =
       tierBytes: async (f) => f.tierBytes(),
       linkReports: async (f) => f.linkReports(),
       onProgress: opts.onProgress,
+      hooks: opts.hooks,
     });
   } finally {
     await fabric.close();

@@ -2,10 +2,11 @@ import type { Clock } from '../net/clock.js';
 import type { Rng } from '../net/rng.js';
 import type { Topology } from '../topology/types.js';
 import type { LinkReport, RunResult } from '../report/types.js';
-import type { HostStack } from './host-stack.js';
+import type { HostStack } from '../host/host-stack.js';
 import type { Driver } from './driver.js';
 import type { Fabric } from './fabric.js';
 import type { Cluster } from './cluster.js';
+import type { RunHooks } from './hooks.js';
 
 /** What a workload in hosts/ is given: the fabric's hosts, time, randomness and a driver. */
 export interface WorkloadContext {
@@ -34,6 +35,8 @@ export interface WorkloadContext {
   readonly loadBalancing?: string;
   /** reports progress in [0, 1] for the progress bar */
   progress(fraction: number): void;
+  /** a test's hooks into the workload's modules (none in a normal run) */
+  readonly hooks?: RunHooks;
 }
 
 /** A workload kind, loaded by name from hosts/ (src never imports hosts directly). */

@@ -24,7 +24,7 @@
  * (contributions going up, with the parent's address to send the partial to). Several jobs
  * share the switches' slot pools, first come first served; a job whose tree cannot get at least
  * `minSlots` slots on every switch gets an AggregationUnavailableError naming the switch (and
- * hosts/allreduce.ts falls back to the ring, ATP-style).
+ * hosts/allreduce/allreduce.ts falls back to the ring, ATP-style).
  *
  * The control-plane names it shares with pipelines/switchml.ts and pipelines/sharp.ts are in
  * src/wire/names/aggregation.ts (re-exported here for older imports).
@@ -46,7 +46,7 @@ import {
 
 /**
  * The switches cannot take the job (no free slots, too many children for a bitmap): not a
- * fault, a reason to run the job elsewhere (hosts/allreduce.ts falls back to the ring).
+ * fault, a reason to run the job elsewhere (hosts/allreduce/allreduce.ts falls back to the ring).
  */
 export class AggregationUnavailableError extends Error {
   constructor(

@@ -3,7 +3,7 @@ import { HEADER_BYTES } from './common-header.js';
 import { WireHeader } from './header-view.js';
 
 /**
- * PROTO_FLOW frames: the reliable flows of the `flows` workload (hosts/flows.ts).
+ * PROTO_FLOW frames: the reliable flows of the `flows` workload (hosts/flows/flows.ts).
  *
  * Common header: type FLOW_DATA or FLOW_ACK; srcPort/dstPort make each flow its own 5-tuple
  * (DATA: srcPort = the flow's ephemeral port, dstPort = FLOW_BASE_PORT + job; ACK: swapped); seq is the

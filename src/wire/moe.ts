@@ -4,7 +4,7 @@ import { HEADER_BYTES } from './common-header.js';
 
 /**
  * PROTO_MOE frames: the dispatch and combine all-to-all of the `moe` workload
- * (hosts/moe.ts, hosts/moe-exchange.ts). One reliable stream per (source rank, destination
+ * (hosts/moe/moe.ts, hosts/moe/moe-exchange.ts). One reliable stream per (source rank, destination
  * rank, phase).
  *
  * Common header: type MOE_DATA or MOE_ACK; seq is the stream's sequence number (DATA) or the

@@ -1,5 +1,5 @@
 /**
- * The SHARP-style aggregation-tree protocol (pipelines/sharp.ts, hosts/sharp-client.ts).
+ * The SHARP-style aggregation-tree protocol (pipelines/sharp.ts, hosts/allreduce/sharp-client.ts).
  *
  * Frames: common header with protocol PROTO_SHARP, dstPort = job id, then exactly the SwitchML
  * aggregation header (src/wire/switchml.ts: kind, flags, slot, ver, exponent, elementCount,

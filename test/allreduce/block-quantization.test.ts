@@ -1,11 +1,11 @@
 /**
- * The float32 path's per-element loops (hosts/block-quantization.ts) against the plain versions
+ * The float32 path's per-element loops (hosts/allreduce/block-quantization.ts) against the plain versions
  * they replace (Math.round, clamp, byte-wise big-endian reads and writes): bit-identical frames
  * and results, on edge values and on arbitrary ones.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dequantizeBlock, quantizeBlock, roundHalfUp } from '../../hosts/block-quantization.js';
+import { dequantizeBlock, quantizeBlock, roundHalfUp } from '../../hosts/allreduce/block-quantization.js';
 import { readI32, writeI32 } from '../../src/wire/bytes.js';
 
 const OFF = 48;

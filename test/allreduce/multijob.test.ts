@@ -6,12 +6,13 @@
  */
 import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from '../../pipelines/sharp.js';
-import { createSharp, sharpHooks } from '../../hosts/sharp-client.js';
-import { createSwitchml } from '../../hosts/switchml-client.js';
-import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from '../../hosts/collective.js';
-import { referenceSum, type Tensor } from '../../hosts/tensor.js';
+import { createSharp, SHARP_HOOKS } from '../../hosts/allreduce/sharp-client.js';
+import { RunHooks } from '../../src/run/hooks.js';
+import { createSwitchml } from '../../hosts/allreduce/switchml-client.js';
+import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from '../../hosts/allreduce/collective.js';
+import { referenceSum, type Tensor } from '../../hosts/allreduce/tensor.js';
 import type { SimClock } from '../../src/net/sim-clock.js';
 import type { AllreduceResult, Report } from '../../src/report/types.js';
 import { SimDriver } from '../../src/run/driver.js';
@@ -29,6 +30,8 @@ import type { TopologySpec } from '../../src/topology/types.js';
 interface Rig {
   fabric: Fabric;
   driver: SimDriver;
+  /** the hooks every context of the rig carries */
+  hooks: RunHooks;
   ctx(hosts: string[]): WorkloadContext;
 }
 
@@ -42,10 +45,13 @@ async function rig(topology: TopologySpec, links: Record<string, number> = {}, s
     switchOptions: { aggregation: { slots, elementsPerPacket: 64 } },
   });
   const driver = new SimDriver(fabric.clock as SimClock);
+  const hooks = new RunHooks();
   return {
     fabric,
     driver,
+    hooks,
     ctx: (hosts) => ({
+      hooks,
       mode: 'sim',
       clock: fabric.clock,
       rng: fabric.rng.fork(hosts.join(',')),
@@ -117,7 +123,7 @@ describe('concurrent tree jobs on one fabric', () => {
     const r = await rig({ kind: 'leaf-spine', leaves: 3, spines: 2, hostsPerLeaf: 4 }, { lossRate: 0.05, duplicateRate: 0.05 });
     try {
       const plans: TreePlan[] = [];
-      sharpHooks.onAllocate = (p) => plans.push(p);
+      r.hooks.with(SHARP_HOOKS, { onAllocate: (p) => plans.push(p) });
       const a = await startJob(r, createSharp, 1, ['h0', 'h1', 'h4', 'h5', 'h8'], 3000, 11);
       const b = await startJob(r, createSharp, 2, ['h2', 'h6', 'h7', 'h9', 'h10', 'h3'], 2500, 12);
       // they share all three leaves
@@ -177,10 +183,6 @@ describe('concurrent tree jobs on one fabric', () => {
 });
 
 // ---- through the runner: groups, fallback ------------------------------------------------------
-
-afterEach(() => {
-  for (const k of Object.keys(sharpHooks)) delete (sharpHooks as Record<string, unknown>)[k];
-});
 
 function scenario(o: { mode?: 'sim' | 'udp'; seed?: number; topology: Record<string, unknown>; links?: Record<string, unknown>; slots: number; workloads: Array<Record<string, unknown>> }) {
   return validateScenario(
@@ -254,12 +256,14 @@ describe('ATP-style fallback', () => {
         async (slots, jobs, seed) => {
           const released: TreePlan[] = [];
           const freeAfter: string[] = [];
-          sharpHooks.onRelease = (plan, fabric) => {
-            released.push(plan);
-            if (fabric.aggregation.activeTrees.length === 0 && fabric.aggregation.active.length === 0) {
-              for (const n of fabric.topology.switches) if (fabric.aggregation.freeSlots(n) !== fabric.aggregation.poolSize(n)) freeAfter.push(n);
-            }
-          };
+          const hooks = new RunHooks().with(SHARP_HOOKS, {
+            onRelease: (plan, fabric) => {
+              released.push(plan);
+              if (fabric.aggregation.activeTrees.length === 0 && fabric.aggregation.active.length === 0) {
+                for (const n of fabric.topology.switches) if (fabric.aggregation.freeSlots(n) !== fabric.aggregation.poolSize(n)) freeAfter.push(n);
+              }
+            },
+          });
           const s = scenario({
             seed,
             topology: { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 4 },
@@ -267,7 +271,7 @@ describe('ATP-style fallback', () => {
             slots,
             workloads: jobs.map((j) => ({ algorithms: [j.algorithm], bytes: 4 * j.length, dtype: j.dtype, workers: j.workers })),
           });
-          const runs = runsOf(await runScenario(s));
+          const runs = runsOf(await runScenario(s, { hooks }));
           expect(runs).toHaveLength(jobs.length);
           runs.forEach((run, i) => {
             expect(run, JSON.stringify(run)).toMatchObject({ correct: true, wrongElements: 0 });

@@ -1,5 +1,5 @@
 /**
- * Host-only ring all-reduce (hosts/ring-allreduce.ts) end to end through the runner, in virtual
+ * Host-only ring all-reduce (hosts/allreduce/ring-allreduce.ts) end to end through the runner, in virtual
  * time and over real UDP on loopback, plus the reliable stream underneath it on its own.
  */
 import { LOCAL_CLUSTER } from '../../src/run/cluster.js';
@@ -15,9 +15,9 @@ import { buildTopology } from '../../src/topology/from-spec.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import type { AllreduceResult, Report, RunResult } from '../../src/report/types.js';
 import type { WorkloadContext } from '../../src/run/workload.js';
-import { ACK_FRAME_BYTES, ELEMENTS_PER_FRAME, createRing, dataFrameBytes, ringGeometry } from '../../hosts/ring-allreduce.js';
-import { ACCEPT_NEW, ReliableReceiver, ReliableSender, deadBoundNs, reliabilityPolicy } from '../../hosts/reliable-stream.js';
-import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Tensor } from '../../hosts/tensor.js';
+import { ACK_FRAME_BYTES, ELEMENTS_PER_FRAME, createRing, dataFrameBytes, ringGeometry } from '../../hosts/allreduce/ring-allreduce.js';
+import { ACCEPT_NEW, ReliableReceiver, ReliableSender, deadBoundNs, reliabilityPolicy } from '../../hosts/transport/reliable-stream.js';
+import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Tensor } from '../../hosts/allreduce/tensor.js';
 import { PROTO_RING } from '../../src/wire/protocols.js';
 import { createRng } from '../../src/net/rng.js';
 

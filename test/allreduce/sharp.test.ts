@@ -5,17 +5,18 @@
  * builders, arbitrary host subsets and impaired links) and over real UDP.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from '../../pipelines/sharp.js';
 import switchml from '../../pipelines/switchml.js';
-import { sharpHooks, type SharpHooks } from '../../hosts/sharp-client.js';
+import { SHARP_HOOKS, type SharpHooks } from '../../hosts/allreduce/sharp-client.js';
+import { RunHooks } from '../../src/run/hooks.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { PipelineEnv } from '../../src/pipeline/program.js';
 import { Fabric } from '../../src/run/fabric.js';
-import { runScenario } from '../../src/run/runner.js';
+import { runScenario, type RunOptions } from '../../src/run/runner.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import {
@@ -412,9 +413,10 @@ const runsOf = allreduceRuns;
 /**
  * Hooks checking every switch of a tree after every call (no round in progress anywhere; each
  * used slot's copies {all children, none}, the full one done) and after release (the job's
- * ranges cleared, its entries, group and rewrites gone, on every switch).
+ * ranges cleared, its entries, group and rewrites gone, on every switch), given to a run by
+ * `options` (`hooks` may be extended before the run).
  */
-function installTreeChecks(usedOf: (plan: TreePlan) => number): { calls: number; releases: number; problems: string[]; plans: TreePlan[] } {
+function treeChecks(usedOf: (plan: TreePlan) => number): { calls: number; releases: number; problems: string[]; plans: TreePlan[]; hooks: SharpHooks; options: RunOptions } {
   const seen = { calls: 0, releases: 0, problems: [] as string[], plans: [] as TreePlan[] };
   const hooks: SharpHooks = {
     onAllocate(plan) {
@@ -457,13 +459,8 @@ function installTreeChecks(usedOf: (plan: TreePlan) => number): { calls: number;
       }
     },
   };
-  Object.assign(sharpHooks, hooks);
-  return seen;
+  return Object.assign(seen, { hooks, options: { hooks: new RunHooks().with(SHARP_HOOKS, hooks) } });
 }
-
-afterEach(() => {
-  for (const k of Object.keys(sharpHooks)) delete (sharpHooks as Record<string, unknown>)[k];
-});
 
 
 describe('sharp end to end, sim', () => {
@@ -479,9 +476,9 @@ describe('sharp end to end, sim', () => {
         fc.record({ lossRate: rateArb(0.15), reorderRate: rateArb(0.1), duplicateRate: rateArb(0.1) }),
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         async ({ topology, workers }, length, dtype, elementsPerPacket, slots, links, seed) => {
-          const seen = installTreeChecks((plan) => Math.min(plan.slotCount, Math.ceil(length / elementsPerPacket)));
+          const seen = treeChecks((plan) => Math.min(plan.slotCount, Math.ceil(length / elementsPerPacket)));
           const s = sharpScenario({ seed, topology, links, slots, elementsPerPacket, workloads: [{ bytes: 4 * length, dtype, workers }] });
-          const [run] = runsOf(await runScenario(s));
+          const [run] = runsOf(await runScenario(s, seen.options));
           expect(run, JSON.stringify(run)).toMatchObject({ algorithm: 'sharp', workers: workers.length, correct: true, wrongElements: 0, fallback: null });
           if (dtype === 'int32') expect(run!.maxAbsError).toBe(0);
           else expect(run!.maxAbsError).toBeLessThanOrEqual(run!.errorBound);
@@ -495,7 +492,7 @@ describe('sharp end to end, sim', () => {
   }, 240_000);
 
   it('recovers lost partials and results on the upper tiers alone (leaf loss-free): walks retransmissions up the tree', async () => {
-    const seen = installTreeChecks((plan) => Math.min(plan.slotCount, Math.ceil(5000 / 64)));
+    const seen = treeChecks((plan) => Math.min(plan.slotCount, Math.ceil(5000 / 64)));
     const upper = ['edge0_0', 'edge0_1', 'edge1_0', 'edge1_1', 'edge2_0', 'edge2_1', 'edge3_0', 'edge3_1'].flatMap((e) => {
       const p = e.slice(4, 5);
       return [`agg${p}_0`, `agg${p}_1`].map((a) => ({ between: [e, a], lossRate: 0.1, duplicateRate: 0.05 }));
@@ -509,15 +506,15 @@ describe('sharp end to end, sim', () => {
     });
     let resent = 0;
     let resultsDown = 0;
-    sharpHooks.onRelease = ((release) => (plan: TreePlan, fabric: Fabric) => {
+    seen.hooks.onRelease = ((release) => (plan: TreePlan, fabric: Fabric) => {
       for (const sp of plan.switches) {
         const cp = fabric.switches.get(sp.name)!.controlPlane;
         resent += cp.readCounter(SML_STATS_COUNTER, SHARP_STAT_PARTIAL_RESENT).packets;
         resultsDown += cp.readCounter(SML_STATS_COUNTER, SHARP_STAT_RESULT_DOWN).packets;
       }
       release?.(plan, fabric);
-    })(sharpHooks.onRelease);
-    const r = await runScenario(s);
+    })(seen.hooks.onRelease);
+    const r = await runScenario(s, seen.options);
     const [run] = runsOf(r);
     expect(run).toMatchObject({ correct: true, maxAbsError: 0, overflows: 0 });
     expect(run!.retransmissions).toBeGreaterThan(0);
@@ -552,13 +549,13 @@ describe('sharp end to end, sim', () => {
   });
 
   it('a tree that stops answering rejects the call naming the tree, in bounded time, and is still released', async () => {
-    const seen = installTreeChecks(() => 0);
+    const seen = treeChecks(() => 0);
     const s = sharpScenario({
       topology: { kind: 'leaf-spine', leaves: 2, spines: 1, hostsPerLeaf: 2 },
       links: { overrides: [{ between: ['leaf1', 'spine0'], lossRate: 1 }] },
       workloads: [{ bytes: 4096, dtype: 'float32' }],
     });
-    const [run] = (await runScenario(s)).runs as Array<{ correct: boolean; error?: string }>;
+    const [run] = (await runScenario(s, seen.options)).runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
     expect(run!.error).toMatch(/sharp job 1: the tree rooted at spine0 did not answer h\d on slot \d+ \(packet \d+\) after 40 retransmissions to leaf\d \(10\.255\.0\.\d\)/);
     // the cut is between leaf1 and spine0: the worker's leaf is complete, spine0 waits for leaf1's partial
@@ -570,7 +567,7 @@ describe('sharp end to end, sim', () => {
 
 describe('sharp end to end, udp', () => {
   it('float32 on a leaf-spine over loopback sockets', async () => {
-    const seen = installTreeChecks((plan) => Math.min(plan.slotCount, Math.ceil(20000 / 256)));
+    const seen = treeChecks((plan) => Math.min(plan.slotCount, Math.ceil(20000 / 256)));
     const s = sharpScenario({
       mode: 'udp',
       topology: { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 2 },
@@ -578,14 +575,14 @@ describe('sharp end to end, udp', () => {
       slots: 32,
       workloads: [{ bytes: 80000, dtype: 'float32' }],
     });
-    const [run] = runsOf(await runScenario(s));
+    const [run] = runsOf(await runScenario(s, seen.options));
     expect(run, JSON.stringify(run)).toMatchObject({ correct: true, workers: 4, fallback: null });
     expect(seen.problems).toEqual([]);
     expect(seen.plans[0]!.switches.map((x) => x.name)).toEqual(['spine0', 'leaf0', 'leaf1']);
   });
 
   it('int32 on a fat-tree(4) with lossy, duplicating links, some hosts only', async () => {
-    const seen = installTreeChecks((plan) => Math.min(plan.slotCount, Math.ceil(3001 / 64)));
+    const seen = treeChecks((plan) => Math.min(plan.slotCount, Math.ceil(3001 / 64)));
     const s = sharpScenario({
       mode: 'udp',
       topology: { kind: 'fat-tree', k: 4 },
@@ -593,7 +590,7 @@ describe('sharp end to end, udp', () => {
       slots: 16,
       workloads: [{ bytes: 4 * 3001, dtype: 'int32', workers: ['h0', 'h1', 'h6', 'h13'] }],
     });
-    const [run] = runsOf(await runScenario(s));
+    const [run] = runsOf(await runScenario(s, seen.options));
     expect(run, JSON.stringify(run)).toMatchObject({ correct: true, maxAbsError: 0 });
     expect(seen.problems).toEqual([]);
   });

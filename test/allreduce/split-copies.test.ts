@@ -9,10 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import switchml from '../../pipelines/switchml.js';
-import { createRing } from '../../hosts/ring-allreduce.js';
-import { createSwitchml } from '../../hosts/switchml-client.js';
-import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from '../../hosts/collective.js';
-import { referenceSum, type Tensor } from '../../hosts/tensor.js';
+import { createRing } from '../../hosts/allreduce/ring-allreduce.js';
+import { createSwitchml } from '../../hosts/allreduce/switchml-client.js';
+import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from '../../hosts/allreduce/collective.js';
+import { referenceSum, type Tensor } from '../../hosts/allreduce/tensor.js';
 import type { SimClock } from '../../src/net/sim-clock.js';
 import type { Cluster } from '../../src/run/cluster.js';
 import { Deferred } from '../../src/run/deferred.js';

@@ -4,17 +4,18 @@
  * (a property over topologies, sizes, dtypes and impaired links) and over real UDP.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import switchml from '../../pipelines/switchml.js';
 import ecmp from '../../pipelines/ecmp.js';
-import { switchmlHooks, type SwitchmlHooks } from '../../hosts/switchml-client.js';
+import { SWITCHML_HOOKS, type SwitchmlHooks } from '../../hosts/allreduce/switchml-client.js';
+import { RunHooks } from '../../src/run/hooks.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import type { Update } from '../../src/pipeline/control-plane.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { PipelineEnv } from '../../src/pipeline/program.js';
 import { Fabric } from '../../src/run/fabric.js';
-import { runScenario } from '../../src/run/runner.js';
+import { runScenario, type RunOptions } from '../../src/run/runner.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import {
   SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ, SML_RESULT_DST_TABLE, SML_STAT_BAD_SLOT, SML_STAT_DUPLICATE, SML_STAT_NAMES, SML_STAT_SPOOFED,
@@ -351,9 +352,10 @@ const allreduceScenario = (o: AggregationScenarioOptions): Scenario => aggregati
 
 /**
  * Hooks that check the aggregator after every call (no slot left dirty: every count 0, each used
- * slot's bitmaps {all workers, none}) and after release (all cleared, entries gone).
+ * slot's bitmaps {all workers, none}) and after release (all cleared, entries gone), given to
+ * a run by `options`.
  */
-function installStateChecks(expectUsed: (plan: JobPlan) => number): { calls: number; releases: number; problems: string[] } {
+function stateChecks(expectUsed: (plan: JobPlan) => number): { calls: number; releases: number; problems: string[]; options: RunOptions } {
   const seen = { calls: 0, releases: 0, problems: [] as string[] };
   const hooks: SwitchmlHooks = {
     onCallComplete(plan, fabric, iteration) {
@@ -381,13 +383,8 @@ function installStateChecks(expectUsed: (plan: JobPlan) => number): { calls: num
       if (cp.readMulticastGroups().some((g) => g.groupId === plan.mcastGroup)) seen.problems.push('after release the multicast group is left');
     },
   };
-  Object.assign(switchmlHooks, hooks);
-  return seen;
+  return Object.assign(seen, { options: { hooks: new RunHooks().with(SWITCHML_HOOKS, hooks) } });
 }
-
-afterEach(() => {
-  for (const k of Object.keys(switchmlHooks)) delete (switchmlHooks as Record<string, unknown>)[k];
-});
 
 const topologyArb = fc.oneof(
   fc.record({ kind: fc.constant('star' as const), hosts: fc.integer({ min: 2, max: 16 }) }),
@@ -413,9 +410,9 @@ describe('switchml end to end, sim', () => {
         async (topology, wanted, length, dtype, elementsPerPacket, slots, links, seed) => {
           const hosts = topology.kind === 'star' ? topology.hosts : topology.leaves * topology.hostsPerLeaf;
           const workers = Math.max(2, Math.min(wanted, hosts));
-          const seen = installStateChecks((plan) => Math.min(plan.slotCount, Math.ceil(length / elementsPerPacket)));
+          const seen = stateChecks((plan) => Math.min(plan.slotCount, Math.ceil(length / elementsPerPacket)));
           const s = allreduceScenario({ seed, topology, links, slots, elementsPerPacket, workloads: [{ bytes: 4 * length, dtype, workers }] });
-          const r = await runScenario(s);
+          const r = await runScenario(s, seen.options);
           const [run] = allreduceRuns(r);
           expect(run, JSON.stringify(run)).toMatchObject({ algorithm: 'switchml', workers, correct: true, wrongElements: 0 });
           if (dtype === 'int32') expect(run!.maxAbsError).toBe(0);
@@ -430,14 +427,14 @@ describe('switchml end to end, sim', () => {
   }, 180_000);
 
   it('duplicated frames never count twice: int32 results stay exact under heavy duplication and reordering', async () => {
-    const seen = installStateChecks((plan) => Math.min(plan.slotCount, Math.ceil(3000 / 64)));
+    const seen = stateChecks((plan) => Math.min(plan.slotCount, Math.ceil(3000 / 64)));
     const s = allreduceScenario({
       topology: { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 4 },
       links: { duplicateRate: 0.1, reorderRate: 0.1 },
       slots: 16,
       workloads: [{ bytes: 4 * 3000, dtype: 'int32', iterations: 3 }],
     });
-    const r = await runScenario(s);
+    const r = await runScenario(s, seen.options);
     const [run] = allreduceRuns(r);
     expect(run).toMatchObject({ correct: true, maxAbsError: 0, errorBound: 0, overflows: 0 });
     expect(seen.problems).toEqual([]);
@@ -450,7 +447,7 @@ describe('switchml end to end, sim', () => {
     // One slot, so every round alternates copies of the same slot; reordering holds frames back
     // and duplication makes late copies: a copy of round r arrives after its sender's round r+1.
     for (const seed of [1, 2, 3, 4]) {
-      const seen = installStateChecks(() => 1);
+      const seen = stateChecks(() => 1);
       const s = allreduceScenario({
         seed,
         topology: { kind: 'leaf-spine', leaves: 2, spines: 1, hostsPerLeaf: 1 },
@@ -458,7 +455,7 @@ describe('switchml end to end, sim', () => {
         slots: 1,
         workloads: [{ bytes: 40000, dtype: 'int32', iterations: 3 }],
       });
-      const r = await runScenario(s);
+      const r = await runScenario(s, seen.options);
       expect(allreduceRuns(r)[0], `seed ${seed}`).toMatchObject({ correct: true, maxAbsError: 0 });
       expect(seen.problems).toEqual([]);
     }
@@ -486,7 +483,7 @@ describe('switchml end to end, sim', () => {
   });
 
   it('runs concurrent jobs, on overlapping hosts, side by side on one switch', async () => {
-    const seen = installStateChecks((plan) => Math.min(plan.slotCount, Math.ceil(1000 / 64)));
+    const seen = stateChecks((plan) => Math.min(plan.slotCount, Math.ceil(1000 / 64)));
     const s = allreduceScenario({
       topology: { kind: 'star', hosts: 4 },
       links: { lossRate: 0.05 },
@@ -496,16 +493,16 @@ describe('switchml end to end, sim', () => {
         { group: 'g', bytes: 4000, dtype: 'float32', workers: ['h1', 'h3'] },
       ],
     });
-    const r = await runScenario(s);
+    const r = await runScenario(s, seen.options);
     expect(allreduceRuns(r).map((x) => x.correct)).toEqual([true, true]);
     expect(seen.releases).toBe(2);
     expect(seen.problems).toEqual([]);
   });
 
   it('a dead aggregator rejects the call naming it, in bounded time, and the job is still released', async () => {
-    const seen = installStateChecks(() => 0);
+    const seen = stateChecks(() => 0);
     const s = allreduceScenario({ topology: { kind: 'star', hosts: 3 }, links: { lossRate: 1 }, workloads: [{ bytes: 4096, dtype: 'float32' }] });
-    const r = await runScenario(s);
+    const r = await runScenario(s, seen.options);
     const [run] = r.runs as Array<{ correct: boolean; error?: string }>;
     expect(run!.correct).toBe(false);
     expect(run!.error).toMatch(/h\d's packet \d+ on slot \d+ got no result from aggregator s0 \(10\.255\.0\.1\) after 40 retransmissions/);
@@ -516,7 +513,7 @@ describe('switchml end to end, sim', () => {
 
 describe('switchml end to end, udp', () => {
   it('float32 on leaf-spine over loopback sockets', async () => {
-    const seen = installStateChecks((plan) => Math.min(plan.slotCount, Math.ceil(20000 / 256)));
+    const seen = stateChecks((plan) => Math.min(plan.slotCount, Math.ceil(20000 / 256)));
     const s = allreduceScenario({
       mode: 'udp',
       topology: { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 2 },
@@ -524,7 +521,7 @@ describe('switchml end to end, udp', () => {
       slots: 32,
       workloads: [{ bytes: 80000, dtype: 'float32' }],
     });
-    const r = await runScenario(s);
+    const r = await runScenario(s, seen.options);
     const [run] = allreduceRuns(r);
     expect(run, JSON.stringify(run)).toMatchObject({ correct: true, workers: 4 });
     expect(run!.timeSec).toBeGreaterThan(0);
@@ -532,7 +529,7 @@ describe('switchml end to end, udp', () => {
   });
 
   it('int32 on a star with lossy, duplicating links', async () => {
-    const seen = installStateChecks((plan) => Math.min(plan.slotCount, Math.ceil(3001 / 64)));
+    const seen = stateChecks((plan) => Math.min(plan.slotCount, Math.ceil(3001 / 64)));
     const s = allreduceScenario({
       mode: 'udp',
       topology: { kind: 'star', hosts: 3 },
@@ -540,7 +537,7 @@ describe('switchml end to end, udp', () => {
       slots: 16,
       workloads: [{ bytes: 4 * 3001, dtype: 'int32' }],
     });
-    const r = await runScenario(s);
+    const r = await runScenario(s, seen.options);
     const [run] = allreduceRuns(r);
     expect(run, JSON.stringify(run)).toMatchObject({ correct: true, maxAbsError: 0 });
     expect(seen.problems).toEqual([]);

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ina, ROOT, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
-import { ACK_FRAME_BYTES } from '../../hosts/ring-allreduce.js';
+import { ACK_FRAME_BYTES } from '../../hosts/allreduce/ring-allreduce.js';
 import { listNamespaces, removeNamespaces } from '../../src/cluster/netns.js';
 import { NEEDS_ROOT, skipUnless } from '../skip-unless.js';
+import { MUTE_ENV } from '../../src/cluster/test-mute.js';
 
 const files = scratch('cluster-test');
 afterAll(() => files.cleanup());
@@ -166,6 +167,38 @@ describe('ina up --mode process', () => {
     expect(stderr).toMatch(/node h1\b.*(killed by SIGKILL|control connection lost)/);
     expect(nodeProcesses(LONG)).toEqual([]);
   }, 60_000);
+
+  it('a worker that stops contributing mid-job is named from the aggregator\'s slot, read in the switch\'s own process (issue 12 item 3)', async () => {
+    const f = files.write(
+      'mute.yaml',
+      `name: up-mute
+seed: 3
+topology: { kind: leaf-spine, leaves: 2, spines: 2, hostsPerLeaf: 2 }
+switches: { aggregation: { slots: 64, elementsPerPacket: 64 } }
+workloads:
+  - kind: allreduce
+    algorithms: [switchml]
+    bytes: 256KiB
+    dtype: int32
+    iterations: 2
+`,
+    );
+    const json = `${files.dir}/mute.json`;
+    // h1's node sends its first 100 aggregation frames, then none (as a worker stopped mid-job)
+    process.env[MUTE_ENV] = 'h1:100';
+    let r: Awaited<ReturnType<typeof ina>>;
+    try {
+      r = await ina(['up', f, '--mode', 'process', '--json', json], { timeoutMs: 120_000 });
+    } finally {
+      delete process.env[MUTE_ENV];
+    }
+    expect(r.code, r.stderr).toBe(1);
+    const [run] = readReport(json).runs as Array<{ algorithm?: string; correct: boolean; error?: string }>;
+    expect(run).toMatchObject({ algorithm: 'switchml', correct: false });
+    expect(run!.error).toMatch(/got no result from aggregator spine0 .* the round on spine0 waits for h1 \(contributions arrived from h0, h2, h3\); spine0 itself answers/);
+    expect(run!.error).not.toMatch(/not readable/);
+    expect(nodeProcesses(f)).toEqual([]);
+  }, 150_000);
 
   it('a workload comparing load-balancing schemes gets a fresh fabric per scheme on every node', async () => {
     const f = files.write(

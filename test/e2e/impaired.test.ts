@@ -132,7 +132,7 @@ describe('a workload that fails is a wrong run in the report, and the table stil
 
 describe('pingall verdicts that must not depend on link impairments that lose nothing', () => {
   it('duplicated frames (duplicateRate 0.1): every ping answered, a duplicate reply is not a mismatch -> correct', async () => {
-    // BUG (hosts/pingall.ts onFrame): the second copy of a reply finds awaiting[j] already
+    // BUG (hosts/pingall/pingall.ts onFrame): the second copy of a reply finds awaiting[j] already
     // moved on and is counted as mismatched, so the run is reported WRONG.
     const s = pingallScenario('dup', { kind: 'star', hosts: 4 }, { count: 5, links: { duplicateRate: 0.1 } });
     const r = await runScenario(s);
@@ -143,7 +143,7 @@ describe('pingall verdicts that must not depend on link impairments that lose no
   });
 
   it('a lossless fabric with 300 ms links (RTT 1.2 s of virtual time): every ping answered, correct', async () => {
-    // BUG (hosts/pingall.ts TIMEOUT_NS = 1 s): the fixed timeout is shorter than the RTT,
+    // BUG (hosts/pingall/pingall.ts TIMEOUT_NS = 1 s): the fixed timeout is shorter than the RTT,
     // so every ping "times out", its reply arrives late and counts as mismatched.
     const s = pingallScenario('slow', { kind: 'star', hosts: 3 }, { count: 2, links: { delayUs: 300_000 } });
     const r = await runScenario(s);

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { explainedLoss, pingPlan } from '../../hosts/pingall-verdict.js';
+import { explainedLoss, pingPlan } from '../../hosts/pingall/pingall-verdict.js';
 import { renderReport } from '../../src/report/table.js';
 import { runScenario } from '../../src/run/runner.js';
 import { expectPingallShape, pingallScenario } from './helpers.js';

@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run/runner.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import type { FlowsResult } from '../../hosts/flows.js';
-import { ballsIntoBinsImbalance } from '../../hosts/flow-metrics.js';
+import type { FlowsResult } from '../../hosts/flows/flows.js';
+import { ballsIntoBinsImbalance } from '../../hosts/flows/flow-metrics.js';
 import { flowsScenario } from './helpers.js';
 
 /** the scenario file with only the named workload, compared over only the given schemes */

@@ -8,7 +8,7 @@ import { runScenario, variantsOf } from '../../src/run/runner.js';
 import { renderReport } from '../../src/report/table.js';
 import type { Report } from '../../src/report/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
-import { planFlows, type FlowsResult } from '../../hosts/flows.js';
+import { planFlows, type FlowsResult } from '../../hosts/flows/flows.js';
 import { createRng } from '../../src/net/rng.js';
 import { flowsScenario } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ina, scratch, STACK_FRAME } from '../cli/helpers.js';
 import type { Report } from '../../src/report/types.js';
-import type { FlowsResult } from '../../hosts/flows.js';
+import type { FlowsResult } from '../../hosts/flows/flows.js';
 
 const files = scratch('flows-split');
 afterAll(() => files.cleanup());

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run/runner.js';
 import { ScenarioError } from '../../src/scenario/load.js';
-import type { FlowsResult } from '../../hosts/flows.js';
+import type { FlowsResult } from '../../hosts/flows/flows.js';
 import { flowsScenario, scenario } from './helpers.js';
 
 const LS = { kind: 'leaf-spine', leaves: 2, spines: 2, hostsPerLeaf: 2 };

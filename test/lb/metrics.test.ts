@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DATAMINING_CDF, WEBSEARCH_CDF, meanOfCdf, sampleCdf } from '../../hosts/flow-size-distributions.js';
-import { ballsIntoBinsImbalance, binOf, idealFctNs, slowdown, summarize } from '../../hosts/flow-metrics.js';
+import { DATAMINING_CDF, WEBSEARCH_CDF, meanOfCdf, sampleCdf } from '../../hosts/flows/flow-size-distributions.js';
+import { ballsIntoBinsImbalance, binOf, idealFctNs, slowdown, summarize } from '../../hosts/flows/flow-metrics.js';
 import { createRng } from '../../src/net/rng.js';
 import { FLOW_MSS, FLOW_OFF_DATA, flowFrames } from '../../src/wire/flow.js';
 

@@ -11,9 +11,9 @@ import { RealDriver, SimDriver } from '../../src/run/driver.js';
 import { loadProgram } from '../../src/run/registry.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import type { SimClock } from '../../src/net/sim-clock.js';
-import { runMoe, type MoePlan, type MoeResult, type MoeRun, type MoeSpec } from '../../hosts/moe.js';
+import { runMoe, type MoePlan, type MoeResult, type MoeRun, type MoeSpec } from '../../hosts/moe/moe.js';
 import { expect } from 'vitest';
-import { expertScale, expertShift, type Routing } from '../../hosts/moe-router.js';
+import { expertScale, expertShift, type Routing } from '../../hosts/moe/moe-router.js';
 
 export interface MoeCase {
   name?: string;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMoe, type MoeResult, type MoeRun, type MoeSpec } from '../../hosts/moe.js';
+import { runMoe, type MoeResult, type MoeRun, type MoeSpec } from '../../hosts/moe/moe.js';
 import type { SimClock } from '../../src/net/sim-clock.js';
 import type { Cluster } from '../../src/run/cluster.js';
 import { Deferred } from '../../src/run/deferred.js';

@@ -9,7 +9,7 @@ import { runScenario } from '../../src/run/runner.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { renderReport } from '../../src/report/table.js';
 import type { Report } from '../../src/report/types.js';
-import type { MoeResult } from '../../hosts/moe.js';
+import type { MoeResult } from '../../hosts/moe/moe.js';
 import { MOE_ACK_BYTES } from '../../src/wire/moe.js';
 import { bruteCapacity, bruteDropped, expectCorrect, moeScenario, runMoeCase, wrongTokens } from './helpers.js';
 

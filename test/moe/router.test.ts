@@ -1,5 +1,5 @@
 /**
- * The MoE router's pure functions (hosts/moe-router.ts) against brute-force references and
+ * The MoE router's pure functions (hosts/moe/moe-router.ts) against brute-force references and
  * direct formulas: top-k, capacity, both drop policies, aux loss, z-loss, Zipf skew, placement.
  */
 import { describe, expect, it } from 'vitest';
@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import {
   accumulateRouterStats, applyCapacity, applyExpert, auxLoss, combineToken, expertCapacity, newRouterStats, placeExperts,
   popularityRanks, routerLogits, topKRoute, zipfLogBias, zipfProbabilities, zLoss, type Routing,
-} from '../../hosts/moe-router.js';
-import { planMoe } from '../../hosts/moe.js';
+} from '../../hosts/moe/moe-router.js';
+import { planMoe } from '../../hosts/moe/moe.js';
 import { createRng } from '../../src/net/rng.js';
 
 /** logits with many ties: small integers (or halves) */

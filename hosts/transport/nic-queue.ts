@@ -1,4 +1,4 @@
-import type { Timer } from '../src/net/clock.js';
+import type { Timer } from '../../src/net/clock.js';
 import type { HostAgent } from './host-agent.js';
 
 /** A sender's frames waiting for the NIC, as the fair queue sees them. */

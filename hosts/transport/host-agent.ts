@@ -1,7 +1,7 @@
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Timer } from '../src/net/clock.js';
-import { HEADER_BYTES, writeFrameHeader, type FrameInit } from '../src/wire/common-header.js';
-import { allocFrame } from '../src/wire/frame-slab.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { Timer } from '../../src/net/clock.js';
+import { HEADER_BYTES, writeFrameHeader, type FrameInit } from '../../src/wire/common-header.js';
+import { allocFrame } from '../../src/wire/frame-slab.js';
 
 /**
  * The base of every agent on a host: binds one protocol on the host's stack, sends frames

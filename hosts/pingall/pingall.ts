@@ -1,14 +1,14 @@
-import { HostAgent } from './host-agent.js';
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { PingallResult } from '../src/report/types.js';
-import { percentile, round } from '../src/report/types.js';
-import { Deferred } from '../src/run/deferred.js';
-import { NS_PER_MS } from '../src/net/clock.js';
-import { PING_REPLY, PING_REQUEST, PROTO_PING } from '../src/wire/protocols.js';
+import { HostAgent } from '../transport/host-agent.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { PingallResult } from '../../src/report/types.js';
+import { percentile, round } from '../../src/report/types.js';
+import { Deferred } from '../../src/run/deferred.js';
+import { NS_PER_MS } from '../../src/net/clock.js';
+import { PING_REPLY, PING_REQUEST, PROTO_PING } from '../../src/wire/protocols.js';
 import {
   OFF_DST, OFF_SRC, OFF_TYPE, OFF_SRCPORT, OFF_DSTPORT, HEADER_BYTES, frameSeq, frameTimestamp,
-} from '../src/wire/common-header.js';
-import { readU16, readU32, writeU32, writeU16 } from '../src/wire/bytes.js';
+} from '../../src/wire/common-header.js';
+import { readU16, readU32, writeU32, writeU16 } from '../../src/wire/bytes.js';
 import { pingPlan, pingVerdict } from './pingall-verdict.js';
 
 export interface PingallSpec {

@@ -1,21 +1,21 @@
-import { HostAgent } from './host-agent.js';
-import { JobPorts } from './job-port.js';
-import { FairNicQueue, type TxStream } from './nic-queue.js';
-import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Clock } from '../src/net/clock.js';
-import { PROTO_MOE } from '../src/wire/protocols.js';
-import { HEADER_BYTES, makeFrame, OFF_SEQ, OFF_SRC, OFF_TIMESTAMP, OFF_TYPE } from '../src/wire/common-header.js';
-import { readF64, readU16, readU32, writeU16, writeU32 } from '../src/wire/bytes.js';
+import { HostAgent } from '../transport/host-agent.js';
+import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
+import { ACCEPT_DUPLICATE, ACCEPT_NEW, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding } from '../../src/host/job-demux.js';
+import type { Clock } from '../../src/net/clock.js';
+import { PROTO_MOE } from '../../src/wire/protocols.js';
+import { HEADER_BYTES, makeFrame, OFF_SEQ, OFF_SRC, OFF_TIMESTAMP, OFF_TYPE } from '../../src/wire/common-header.js';
+import { readF64, readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import {
   MOE_ACK, MOE_ACK_BYTES, MOE_DATA, MOE_FLAG_RETRANSMIT, MOE_OFF_DATA, MOE_OFF_ELEM_COUNT, MOE_OFF_ELEM_OFFSET,
   MOE_OFF_FIRST_ROW, MOE_OFF_FLAGS, MOE_OFF_JOB, MOE_OFF_PHASE, MOE_OFF_ROWS, MOE_OFF_VALUE, MOE_PORT, MOE_ROW_REF_BYTES,
   frameSlice, moeDataFrameBytes, moeMaxFrameBytes, moeSourcePort, streamGeometry, type FrameSlice, type StreamGeometry,
-} from '../src/wire/moe.js';
+} from '../../src/wire/moe.js';
 
 /**
  * The all-to-all under MoE dispatch and combine: from every rank to every other rank, one
- * reliable stream of frames per phase (hosts/reliable-stream.ts: a window, selective ACKs,
+ * reliable stream of frames per phase (hosts/transport/reliable-stream.ts: a window, selective ACKs,
  * RACK and RTO retransmission), rows of `hidden` float32 elements chunked into frames as
  * src/wire/moe.ts describes. Receivers de-duplicate by sequence number, so a row is handed up
  * once however often the network duplicates or the sender repeats it; what is not new is
@@ -70,8 +70,8 @@ export function exchangePolicy(clock: Clock, ranks: number, hidden: number, rece
   return { ...base, window, initialWindow: Math.min(base.initialWindow, window) };
 }
 
-/** One PROTO_MOE binding per host, shared by every moe job with a rank there. */
-const moePorts = new JobPorts<MoeEndpoint>(PROTO_MOE, MOE_OFF_JOB, 'moe job');
+/** Moe jobs share PROTO_MOE on a host (its stack demultiplexes by the job field). */
+const MOE_JOBS: JobBinding = { protocol: PROTO_MOE, jobOffset: MOE_OFF_JOB, what: 'moe job' };
 
 interface SendStream extends TxStream {
   readonly phase: number;
@@ -145,7 +145,7 @@ export class MoeEndpoint extends HostAgent {
   }
 
   attach(): void {
-    moePorts.attach(this.host, this.job, this);
+    this.host.attachJob(MOE_JOBS, this.job, this);
     this.attached = true;
   }
 
@@ -158,7 +158,7 @@ export class MoeEndpoint extends HostAgent {
     this.stop();
     if (!this.attached) return;
     this.attached = false;
-    moePorts.detach(this.host, this.job, this);
+    this.host.detachJob(MOE_JOBS, this.job, this);
   }
 
   /** Starts this rank's streams of `phase`: streams[peer] for every peer but itself. */

@@ -1,9 +1,9 @@
-import type { Rng } from '../src/net/rng.js';
+import type { Rng } from '../../src/net/rng.js';
 
 /**
  * The MoE router as pure functions: logits with a Zipf skew over experts, top-k with gate
  * probabilities, Megatron-Core's expert capacity and token dropping, the auxiliary
- * load-balancing loss and the z-loss. No I/O, no clock: hosts/moe.ts calls these per rank and
+ * load-balancing loss and the z-loss. No I/O, no clock: hosts/moe/moe.ts calls these per rank and
  * the tests check each against a brute-force reference.
  *
  * Logits. Token t's logit for expert e is log w_e + g_{t,e}, with g_{t,e} standard Gumbel

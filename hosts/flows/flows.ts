@@ -1,27 +1,26 @@
-import { HostAgent } from './host-agent.js';
-import { JobPorts } from './job-port.js';
-import { FairNicQueue, type TxStream } from './nic-queue.js';
-import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
+import { HostAgent } from '../transport/host-agent.js';
+import { FairNicQueue, type TxStream } from '../transport/nic-queue.js';
+import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
 import { DISTRIBUTIONS, meanOfCdf, sampleCdf } from './flow-size-distributions.js';
 import {
   SIZE_BINS, binOf, bestIdealFctNs, hostPaths, linkLoads, maxSwitchQueueBytes, meanImbalance, slowdown, summarize,
   uplinkBytes, type Hop, type Summary,
 } from './flow-metrics.js';
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Fabric } from '../src/run/fabric.js';
-import type { Rng } from '../src/net/rng.js';
-import type { GenericResult } from '../src/report/types.js';
-import { round } from '../src/report/types.js';
-import { Deferred } from '../src/run/deferred.js';
-import { NS_PER_MS } from '../src/net/clock.js';
-import { PROTO_FLOW } from '../src/wire/protocols.js';
-import { makeFrame, OFF_FLAGS, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TYPE } from '../src/wire/common-header.js';
-import { readF64, readU16, readU32, writeU16, writeU32 } from '../src/wire/bytes.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding } from '../../src/host/job-demux.js';
+import type { Rng } from '../../src/net/rng.js';
+import type { GenericResult } from '../../src/report/types.js';
+import { round } from '../../src/report/types.js';
+import { Deferred } from '../../src/run/deferred.js';
+import { NS_PER_MS } from '../../src/net/clock.js';
+import { PROTO_FLOW } from '../../src/wire/protocols.js';
+import { makeFrame, OFF_FLAGS, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TYPE } from '../../src/wire/common-header.js';
+import { readF64, readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import {
   FLOW_ACK, FLOW_BASE_PORT, FLOW_DATA, FLOW_FLAG_RETRANSMIT, FLOW_HEADER_BYTES, FLOW_MSS, FLOW_OFF_DATA, FLOW_OFF_FLOW,
   FLOW_OFF_JOB, FLOW_OFF_VALUE, flowFrames,
-} from '../src/wire/flow.js';
+} from '../../src/wire/flow.js';
 
 /**
  * The `flows` workload of the load-balancing literature: flows with sizes drawn from the
@@ -30,7 +29,7 @@ import {
  *   all-to-all   source and destination uniform, distinct
  *   permutation  source uniform, destination its image in a random derangement (one cycle)
  *   incast       every flow to the first host, from a uniform other host; load is of its link
- * Each flow is a reliable stream (hosts/reliable-stream.ts: a window, selective ACKs, RACK and
+ * Each flow is a reliable stream (hosts/transport/reliable-stream.ts: a window, selective ACKs, RACK and
  * RTO retransmission) of FLOW_MSS-byte frames whose bytes follow a pattern fixed by (flow, offset),
  * checked on arrival. Receivers count first transmissions arriving behind a higher sequence
  * number (reordering). A flow completes when its receiver holds every byte; its FCT runs from its
@@ -161,8 +160,8 @@ function intact(f: Uint8Array, flow: number, seq: number, len: number): boolean 
 
 // ---- agents --------------------------------------------------------------------------------------
 
-/** One PROTO_FLOW binding per host, shared by every flows job with hosts there. */
-const flowPorts = new JobPorts<FlowHost>(PROTO_FLOW, FLOW_OFF_JOB, 'flows job');
+/** Flows jobs share PROTO_FLOW on a host (its stack demultiplexes by the job field). */
+const FLOW_JOBS: JobBinding = { protocol: PROTO_FLOW, jobOffset: FLOW_OFF_JOB, what: 'flows job' };
 
 interface SendState extends TxStream {
   plan: FlowPlan;
@@ -246,14 +245,14 @@ class FlowHost extends HostAgent {
   }
 
   attach(): void {
-    flowPorts.attach(this.host, this.job, this);
+    this.host.attachJob(FLOW_JOBS, this.job, this);
   }
 
   detach(): void {
     for (const s of this.senders.values()) this.finishSender(s);
     for (const r of this.receivers.values()) r.rr.stop();
     this.stop();
-    flowPorts.detach(this.host, this.job, this);
+    this.host.detachJob(FLOW_JOBS, this.job, this);
   }
 
   startFlow(plan: FlowPlan, dstAddress: number): void {
@@ -412,14 +411,6 @@ class FlowHost extends HostAgent {
 
 // ---- the workload --------------------------------------------------------------------------------
 
-/** Job ids unique among the flows jobs of one fabric. */
-const nextJob = new WeakMap<Fabric, number>();
-function allocateJob(f: Fabric): number {
-  const id = ((nextJob.get(f) ?? 0) + 1) & 0xffff;
-  nextJob.set(f, id);
-  return id;
-}
-
 /** The host link rate of each participating host (0 = unshaped). */
 export function hostRates(ctx: Pick<WorkloadContext, 'fabric' | 'hosts'>): number[] {
   return ctx.hosts.map((h) => ctx.fabric.links.find((l) => l.spec.a === h.name || l.spec.b === h.name)?.config.rateGbps ?? 0);
@@ -498,7 +489,7 @@ export async function runFlows(ctx: WorkloadContext, spec: FlowsSpec): Promise<F
   const hosts = ctx.hosts;
   const plans = planFlows(spec, hostRates(ctx), ctx.rng.fork('flows'));
   // job ids come from the leader, so every process's copy of concurrent jobs agrees on them
-  const job = await ctx.cluster.atLeader('flows: job id', () => allocateJob(ctx.fabric));
+  const job = await ctx.cluster.atLeader('flows: job id', () => ctx.fabric.jobIds.next('flows'));
   const policy = flowPolicy(ctx);
   const n = plans.length;
   const local = hosts.map((h) => ctx.cluster.isLocal(h.name));

@@ -1,9 +1,8 @@
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { AllreduceResult, RunResult } from '../src/report/types.js';
-import { PartialRunsError } from '../src/run/workload.js';
-import { round } from '../src/report/types.js';
-import type { Fabric } from '../src/run/fabric.js';
-import { AggregationUnavailableError } from '../src/topology/aggregation-manager.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { AllreduceResult, RunResult } from '../../src/report/types.js';
+import { PartialRunsError } from '../../src/run/workload.js';
+import { round } from '../../src/report/types.js';
+import { AggregationUnavailableError } from '../../src/topology/aggregation-manager.js';
 import type { AlgorithmFactory, AllreduceAlgorithm, CollectiveStats } from './collective.js';
 import { absSum, float32SumBound, makeTensor, referenceSum, verify, type Dtype, type Tensor } from './tensor.js';
 
@@ -35,14 +34,6 @@ const factories = new Map<string, AlgorithmFactory>();
 let loaded: Promise<void> | null = null;
 function loadAlgorithms(): Promise<void> {
   return (loaded ??= Promise.all(Object.entries(ALGORITHMS).map(async ([name, load]) => void factories.set(name, await load()))).then(() => undefined));
-}
-
-/** Job ids unique among the jobs of one fabric, so concurrent jobs never share state. */
-const nextJob = new WeakMap<Fabric, number>();
-function allocateJobId(f: Fabric): number {
-  const id = (nextJob.get(f) ?? 0) + 1;
-  nextJob.set(f, id);
-  return id;
 }
 
 /**
@@ -116,7 +107,7 @@ async function runAlgorithm(ctx: WorkloadContext, spec: AllreduceSpec, tensors: 
   if (!factory) throw new Error(`unknown all-reduce algorithm ${name}`);
   const tier0 = await ctx.tierBytes();
   // job ids come from the leader, so every process's copy of concurrent workloads agrees on them
-  const jobId = await ctx.cluster.atLeader(`allreduce ${name}: job id`, () => allocateJobId(ctx.fabric));
+  const jobId = await ctx.cluster.atLeader(`allreduce ${name}: job id`, () => ctx.fabric.jobIds.next('allreduce'));
   const algo: AllreduceAlgorithm = await withFallback(factory, { ctx, workers, dtype: spec.dtype, length, aggregation, jobId });
   // this process's workers: every rank in one process, one per host node in `ina up`
   const here = workers.flatMap((h, r) => (ctx.cluster.isLocal(h.name) ? [r] : []));

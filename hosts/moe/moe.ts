@@ -1,11 +1,10 @@
-import { MOE_DEFAULTS } from '../src/scenario/schema.js';
-import type { WorkloadContext, WorkloadModule } from '../src/run/workload.js';
-import type { Fabric } from '../src/run/fabric.js';
-import type { Rng } from '../src/net/rng.js';
-import type { GenericResult } from '../src/report/types.js';
-import { round } from '../src/report/types.js';
-import { Deferred } from '../src/run/deferred.js';
-import { MOE_COMBINE, MOE_DISPATCH, MOE_ELEMS_PER_FRAME, streamGeometry } from '../src/wire/moe.js';
+import { MOE_DEFAULTS } from '../../src/scenario/schema.js';
+import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
+import type { Rng } from '../../src/net/rng.js';
+import type { GenericResult } from '../../src/report/types.js';
+import { round } from '../../src/report/types.js';
+import { Deferred } from '../../src/run/deferred.js';
+import { MOE_COMBINE, MOE_DISPATCH, MOE_ELEMS_PER_FRAME, streamGeometry } from '../../src/wire/moe.js';
 import {
   accumulateRouterStats, applyCapacity, applyExpert, auxLoss, combineToken, expertCapacity, expertScale, expertShift,
   newRouterStats, placeExperts, popularityRanks, routerLogits, topKRoute, zipfLogBias, zLoss,
@@ -18,7 +17,7 @@ import { MoeEndpoint, exchangePolicy, phaseName, type ExchangeEvents, type OutSt
  * through the emulated fabric, every token's output checked.
  *
  * 1. Each rank holds tokensPerRank tokens of `hidden` float32 elements (from the seed); its
- *    router (hosts/moe-router.ts) picks each token's topK experts with gate probabilities, with
+ *    router (hosts/moe/moe-router.ts) picks each token's topK experts with gate probabilities, with
  *    a Zipf skew over experts; each (expert, source rank) keeps at most Megatron-Core's capacity
  *    ceil(T·k·CF / E), T = tokensPerRank (per source rank), dropping by policy; dropless when
  *    capacityFactor is null.
@@ -234,14 +233,6 @@ export interface MoeRun {
   outputs: Float32Array[];
 }
 
-/** Job ids unique among the moe jobs of one fabric. */
-const nextJob = new WeakMap<Fabric, number>();
-function allocateJob(f: Fabric): number {
-  const id = ((nextJob.get(f) ?? 0) + 1) & 0xffff;
-  nextJob.set(f, id);
-  return id;
-}
-
 /** The smallest egress queue toward any participating host: what the stream windows must fit. */
 function receiverQueueBytes(ctx: WorkloadContext): number {
   let q = Infinity;
@@ -283,7 +274,7 @@ export async function runMoe(ctx: WorkloadContext, specIn: Partial<MoeSpec>): Pr
   if (new Set(ctx.hosts.map((h) => h.name)).size !== R) throw new Error(`moe: a host appears twice among the ranks (${ctx.hosts.map((h) => h.name).join(', ')})`);
   const { tokensPerRank: T, hidden: H, topK: k, experts: E } = spec;
   // job ids come from the leader, so every process's copy of concurrent workloads agrees on them
-  const jobPromise = ctx.cluster.atLeader('moe: job id', () => allocateJob(ctx.fabric));
+  const jobPromise = ctx.cluster.atLeader('moe: job id', () => ctx.fabric.jobIds.next('moe'));
   const plan = planMoe(spec, R, ctx.rng.fork('moe'));
   const owner = plan.placement.owner;
   const pieces = streamGeometry(1, H).piecesPerRow;

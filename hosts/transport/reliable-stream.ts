@@ -1,5 +1,6 @@
-import type { Clock, Timer } from '../src/net/clock.js';
-import { NS_PER_MS, NS_PER_US } from '../src/net/clock.js';
+import type { Clock, Timer } from '../../src/net/clock.js';
+import { NS_PER_MS, NS_PER_US } from '../../src/net/clock.js';
+import { RtoEstimator, type RtoPolicy } from './rto-estimator.js';
 
 /**
  * A reliable, windowed stream of frames from one host to one peer, over a network that loses,
@@ -14,7 +15,8 @@ import { NS_PER_MS, NS_PER_US } from '../src/net/clock.js';
  * per receiver (delayed ACK).
  */
 
-export interface ReliabilityPolicy {
+/** A stream's policy; the RTO's part (RtoPolicy) is read by its RtoEstimator. */
+export interface ReliabilityPolicy extends RtoPolicy {
   /** frames in flight per sender; a power of two */
   readonly window: number;
   /**
@@ -23,15 +25,6 @@ export interface ReliabilityPolicy {
    * queueing before the first one
    */
   readonly initialWindow: number;
-  /** RTO before the first RTT sample */
-  readonly initialRtoNs: number;
-  readonly minRtoNs: number;
-  /** cap of the RTO, back-off included */
-  readonly maxRtoNs: number;
-  /** the clock's timer granularity (RFC 6298's G) */
-  readonly granularityNs: number;
-  /** the RTO is at least this many smoothed RTTs */
-  readonly rtoSrtts: number;
   /**
    * a retransmission timer firing this late means the event loop was stalled: ACKs that
    * arrived meanwhile are still unread (timers run before I/O), so look again after I/O
@@ -41,8 +34,6 @@ export interface ReliabilityPolicy {
   readonly maxTransmissions: number;
   /** a first transmission counts as lost only once a frame this many seqs after it is acked */
   readonly dupThresh: number;
-  /** least reordering window (RACK): frames sent this much before a delivered one are lost */
-  readonly minReorderWindowNs: number;
   /** the receiver acks every this many in-order frames ... */
   readonly ackEvery: number;
   /** ... or this long after the first un-acked one arrived, whichever is first */
@@ -56,7 +47,10 @@ export interface ReliabilityPolicy {
  * sharing a link inside its default 1 MiB queue. Udp: everything runs in one event loop with
  * timers of >= 1 ms granularity (see src/net/real-clock.ts) and RTTs that grow with load, so
  * the floor and first guess are in milliseconds, and a delayed ACK is flushed on the next
- * turn of the loop (setImmediate), which coalesces a batch of arrivals into one ACK.
+ * turn of the loop (setImmediate), which coalesces a batch of arrivals into one ACK. The RTO
+ * floor (rtoSrtts): 2·srtt in sim covers a neighbour's backlog landing in front of the ACKs;
+ * over UDP every frame of every node is processed by one event loop, so the RTT grows with the
+ * total in flight and doubles with each round of slow start: 4·srtt there.
  */
 export function reliabilityPolicy(clock: Clock): ReliabilityPolicy {
   if (clock.kind === 'sim') {
@@ -91,65 +85,6 @@ export function reliabilityPolicy(clock: Clock): ReliabilityPolicy {
     ackEvery: 4,
     ackDelayNs: 0,
   };
-}
-
-/**
- * Smoothed RTT and RTO per RFC 6298 (alpha 1/8, beta 1/4, K 4), with the RTO also at least
- * `rtoSrtts` smoothed RTTs. RTT samples here come many per window from queues that are mostly
- * FIFO backlogs, so in virtual time they can be perfectly steady (rttvar decays to 0) and then
- * step up by a window's worth of queueing when a neighbour's backlog lands in front of the
- * ACKs: 2·srtt covers such a step without a spurious timeout. Over UDP every frame of every
- * node is processed by one event loop, so the RTT grows with the total in flight and doubles
- * with each round of slow start: 4·srtt there.
- */
-export class RtoEstimator {
-  srtt = 0;
-  rttvar = 0;
-  minRtt = Infinity;
-  rto: number;
-  samples = 0;
-
-  constructor(private readonly p: ReliabilityPolicy) {
-    this.rto = p.initialRtoNs;
-  }
-
-  /** Forgets every sample: the RTO is the initial one again. */
-  reset(): void {
-    this.srtt = 0;
-    this.rttvar = 0;
-    this.minRtt = Infinity;
-    this.rto = this.p.initialRtoNs;
-    this.samples = 0;
-  }
-
-  sample(r: number): void {
-    if (this.samples++ === 0) {
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      const d = this.srtt - r;
-      this.rttvar = 0.75 * this.rttvar + 0.25 * (d < 0 ? -d : d);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
-    if (r < this.minRtt) this.minRtt = r;
-    const v = 4 * this.rttvar;
-    let rto = this.srtt + (v > this.p.granularityNs ? v : this.p.granularityNs);
-    const floor = this.p.rtoSrtts * this.srtt;
-    if (rto < floor) rto = floor;
-    this.rto = rto < this.p.minRtoNs ? this.p.minRtoNs : rto > this.p.maxRtoNs ? this.p.maxRtoNs : rto;
-  }
-
-  /** the RTO doubled `times` times, capped */
-  backoff(times: number): number {
-    const t = this.rto * (times > 0 ? 2 ** Math.min(times, 30) : 1);
-    return t < this.p.maxRtoNs ? t : this.p.maxRtoNs;
-  }
-
-  /** RACK's reordering window: a quarter of the least RTT seen, at least the policy's floor */
-  reorderWindow(): number {
-    const w = this.minRtt === Infinity ? 0 : this.minRtt / 4;
-    return w > this.p.minReorderWindowNs ? w : this.p.minReorderWindowNs;
-  }
 }
 
 /**

@@ -1,22 +1,23 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { formatAddress } from '../src/topology/address-plan.js';
-import type { TreePlan } from '../src/topology/aggregation-manager.js';
-import { HEADER_BYTES } from '../src/wire/common-header.js';
-import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../src/wire/sharp.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { hookKey } from '../../src/run/hooks.js';
+import { formatAddress } from '../../src/topology/address-plan.js';
+import type { TreePlan } from '../../src/topology/aggregation-manager.js';
+import { HEADER_BYTES } from '../../src/wire/common-header.js';
+import { PROTO_SHARP, SHARP_HEADER_BYTES } from '../../src/wire/sharp.js';
 import type { AlgorithmFactory } from './collective.js';
-import { blameClause } from './aggregation-blame.js';
+import { withBlame } from './aggregation-blame.js';
 import {
-  defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
+  defaultTuning, firstRttEstimate, linkExtremes, StreamingAggregationJob, windowFor, withRttFloor, type AggregationHooks, type SwitchmlTuning,
 } from './aggregation-client.js';
 
 /**
  * The worker of a SHARP-style aggregation tree (pipelines/sharp.ts): the same streaming worker
- * as SwitchML's (hosts/aggregation-client.ts), except that each worker sends its updates to its
+ * as SwitchML's (hosts/allreduce/aggregation-client.ts), except that each worker sends its updates to its
  * own leaf/edge switch, the bottom of the job's tree, and takes the results from it. The
  * aggregation manager builds the tree (leaf/edge switches reduce their local workers, partials
  * go up to the root, results are multicast back down) and reserves the window on every switch
  * of it; when it cannot, the factory throws its AggregationUnavailableError and
- * hosts/allreduce.ts runs the job on the ring instead (ATP-style fallback).
+ * hosts/allreduce/allreduce.ts runs the job on the ring instead (ATP-style fallback).
  *
  * The window. A tree link carries one stream of this job (each child has its own link to its
  * parent), so the queue bound (windowFor) is the one of a single stream. The pool is shared by
@@ -29,18 +30,9 @@ import {
  * first served; below that it falls back.
  */
 
-/** Test hooks: observe the tree's switch state at quiet points, or tune its timers. */
-export interface SharpHooks {
-  tuning?: Partial<SwitchmlTuning>;
-  /** after the tree is installed, before the first call */
-  onAllocate?(plan: TreePlan, fabric: Fabric): void;
-  /** when a call has completed, before it resolves */
-  onCallComplete?(plan: TreePlan, fabric: Fabric, iteration: number): void;
-  onCallFailed?(plan: TreePlan, fabric: Fabric, iteration: number, error: Error): void;
-  /** after teardown released the tree */
-  onRelease?(plan: TreePlan, fabric: Fabric): void;
-}
-export const sharpHooks: SharpHooks = {};
+/** Test hooks (RunOptions.hooks, under SHARP_HOOKS) of a job on its tree. */
+export type SharpHooks = AggregationHooks<TreePlan>;
+export const SHARP_HOOKS = hookKey<SharpHooks>('sharp');
 
 export const SHARP_MIN_WINDOW = 32;
 
@@ -65,7 +57,8 @@ export const createSharp: AlgorithmFactory = async (o) => {
   const manager = fabric.aggregation;
   const epp = o.aggregation.elementsPerPacket;
   const packets = Math.ceil(o.length / epp);
-  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...sharpHooks.tuning };
+  const hooks = o.ctx.hooks?.get(SHARP_HOOKS) ?? {};
+  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...hooks.tuning };
   // Once, by the leader's controller (the only copy that sees the switches' pools and writes
   // their state); every copy gets the plan.
   const plan = await o.ctx.cluster.atLeader(`sharp job ${o.jobId}: allocate tree`, () => {
@@ -88,23 +81,23 @@ export const createSharp: AlgorithmFactory = async (o) => {
         label: `sharp job ${plan.jobId} (tree rooted at ${plan.root})`,
         deadMessage: (rank, host, slot, packet, retries, d) => {
           const up = plan.upstream[rank]!;
-          return (
+          return withBlame(
             `sharp job ${plan.jobId}: the tree rooted at ${plan.root} did not answer ${host} on slot ${slot} (packet ${packet}) ` +
-            `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)}): ` +
-            blameClause({
+              `after ${retries} retransmissions to ${up.switch} (${formatAddress(up.address)})`,
+            {
               fabric, switchName: up.switch, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
               level: (name) => {
                 const sp = plan.switches.find((x) => x.name === name);
                 return sp && { slotBase: sp.slotBase, members: sp.children.map((c) => c.name), parent: sp.parent };
               },
-            })
+            },
           );
         },
-        onCallComplete: (iteration) => sharpHooks.onCallComplete?.(plan, fabric, iteration),
-        onCallFailed: (iteration, error) => sharpHooks.onCallFailed?.(plan, fabric, iteration, error),
+        onCallComplete: (iteration) => hooks.onCallComplete?.(plan, fabric, iteration),
+        onCallFailed: (iteration, error) => hooks.onCallFailed?.(plan, fabric, iteration, error),
         // Only the leader's controller holds the tree (see switchml-client.ts).
         release: () => void (o.ctx.cluster.isLeader && manager.releaseTree(plan)),
-        onRelease: () => sharpHooks.onRelease?.(plan, fabric),
+        onRelease: () => hooks.onRelease?.(plan, fabric),
         info: { root: plan.root, switches: plan.switches.map((s) => s.name), height: plan.height, window: plan.slotCount },
       },
       o.workers,
@@ -115,6 +108,6 @@ export const createSharp: AlgorithmFactory = async (o) => {
     manager.releaseTree(plan);
     throw e;
   }
-  sharpHooks.onAllocate?.(plan, fabric);
+  hooks.onAllocate?.(plan, fabric);
   return job;
 };

@@ -1,4 +1,4 @@
-import { createRng } from '../src/net/rng.js';
+import { createRng } from '../../src/net/rng.js';
 
 export type Dtype = 'float32' | 'int32';
 export type Tensor = Float32Array | Int32Array;

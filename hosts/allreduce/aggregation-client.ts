@@ -1,23 +1,25 @@
-import type { Timer } from '../src/net/clock.js';
-import { NS_PER_MS, NS_PER_US } from '../src/net/clock.js';
-import { Deferred } from '../src/run/deferred.js';
-import type { Fabric } from '../src/run/fabric.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../src/wire/bytes.js';
-import { HEADER_BYTES, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SRC } from '../src/wire/common-header.js';
+import type { Timer } from '../../src/net/clock.js';
+import { NS_PER_MS, NS_PER_US } from '../../src/net/clock.js';
+import { Deferred } from '../../src/run/deferred.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding, JobReceiver } from '../../src/host/job-demux.js';
+import { readI32, readU16, readU32, writeI32, writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { HEADER_BYTES, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SRC } from '../../src/wire/common-header.js';
 import {
   SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
   SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_RESULT, SML_UPDATE,
-} from '../src/wire/switchml.js';
+} from '../../src/wire/switchml.js';
 import type { AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
 import { dequantizeBlock, quantizeBlock } from './block-quantization.js';
-import { HostAgent } from './host-agent.js';
+import { HostAgent } from '../transport/host-agent.js';
+import { RtoEstimator, type RtoPolicy } from '../transport/rto-estimator.js';
 import { blockExponent, F32_EPS, INT32_MAX, type Dtype, type Tensor } from './tensor.js';
 
 /**
  * The worker side of in-network aggregation, shared by the flat SwitchML client
- * (hosts/switchml-client.ts, for pipelines/switchml.ts) and the tree client
- * (hosts/sharp-client.ts, for pipelines/sharp.ts): SwitchML's worker (Sapio et al., NSDI'21).
+ * (hosts/allreduce/switchml-client.ts, for pipelines/switchml.ts) and the tree client
+ * (hosts/allreduce/sharp-client.ts, for pipelines/sharp.ts): SwitchML's worker (Sapio et al., NSDI'21).
  * The two differ only in where each worker's updates go (the aggregation switch, or the
  * worker's own leaf in the job's tree) and in the protocol number; a switch of either kind
  * answers exactly the same way.
@@ -85,6 +87,22 @@ export interface SwitchmlTuning {
   maxWindow: number;
 }
 
+/**
+ * Test hooks of an aggregation job whose switch state is described by `Plan` (given to a run as
+ * RunOptions.hooks): observe the state at quiet points, or tune the workers' timers.
+ */
+export interface AggregationHooks<Plan> {
+  tuning?: Partial<SwitchmlTuning>;
+  /** after the job's state is installed, before the first call */
+  onAllocate?(plan: Plan, fabric: Fabric): void;
+  /** when a call has completed (every round of the call is complete), before it resolves */
+  onCallComplete?(plan: Plan, fabric: Fabric, iteration: number): void;
+  /** when a call is rejected (before teardown releases the job's state) */
+  onCallFailed?(plan: Plan, fabric: Fabric, iteration: number, error: Error): void;
+  /** after teardown released the job */
+  onRelease?(plan: Plan, fabric: Fabric): void;
+}
+
 export function defaultTuning(clock: 'sim' | 'real'): SwitchmlTuning {
   // RealClock timers fire at >= 1 ms granularity; sim time is exact, so sim can react in µs.
   return clock === 'real'
@@ -130,49 +148,9 @@ function errorBound(call: CallState, out: Tensor, workers: number, epp: number):
   return bound;
 }
 
-interface Endpoint {
-  agent: HostAgent;
-  jobs: Map<number, (frame: Uint8Array) => void>;
-}
-/** One binding per host and protocol, shared by the jobs on it, demultiplexed by job id. */
-const endpoints = new Map<number, WeakMap<HostStack, Endpoint>>();
-
-function endpointsOf(protocol: number): WeakMap<HostStack, Endpoint> {
-  let m = endpoints.get(protocol);
-  if (!m) {
-    m = new WeakMap();
-    endpoints.set(protocol, m);
-  }
-  return m;
-}
-
-function join(host: HostStack, protocol: number, algorithm: string, jobId: number, handler: (frame: Uint8Array) => void): HostAgent {
-  const eps = endpointsOf(protocol);
-  let ep = eps.get(host);
-  if (!ep) {
-    const agent = new HostAgent(host, protocol);
-    const jobs = new Map<number, (frame: Uint8Array) => void>();
-    agent.start((frame) => {
-      if (frame.length < SML_OFF_DATA) return;
-      jobs.get(readU16(frame, OFF_DSTPORT))?.(frame);
-    });
-    ep = { agent, jobs };
-    eps.set(host, ep);
-  }
-  if (ep.jobs.has(jobId)) throw new Error(`${algorithm}: ${host.name} already runs job ${jobId}`);
-  ep.jobs.set(jobId, handler);
-  return ep.agent;
-}
-
-function leave(host: HostStack, protocol: number, jobId: number): void {
-  const eps = endpointsOf(protocol);
-  const ep = eps.get(host);
-  if (!ep) return;
-  ep.jobs.delete(jobId);
-  if (ep.jobs.size === 0) {
-    ep.agent.stop();
-    eps.delete(host);
-  }
+/** Aggregation jobs share their protocol on a host (its stack demultiplexes by dstPort). */
+function jobBinding(protocol: number, algorithm: string): JobBinding {
+  return { protocol, jobOffset: OFF_DSTPORT, what: `${algorithm} job` };
 }
 
 /** What distinguishes one kind of aggregation job from another, for the shared worker machinery. */
@@ -191,7 +169,7 @@ export interface StreamingJobConfig {
   /** the label of a call's Deferred */
   readonly label: string;
   /** why a call fails when `host`'s packet on `slot` got no answer after `retries` retransmissions */
-  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number, detail: DeadDetail): string;
+  deadMessage(rank: number, host: string, slot: number, packet: number, retries: number, detail: DeadDetail): string | Promise<string>;
   onCallComplete?(iteration: number): void;
   onCallFailed?(iteration: number, error: Error): void;
   /** frees the job's switch state (the manager's release; a collective step across processes) */
@@ -229,8 +207,10 @@ interface CallState {
   active: boolean;
 }
 
-class Worker {
+class Worker implements JobReceiver {
+  /** sends and times this worker's frames (its stack hands it the job's frames: onFrame) */
   readonly agent: HostAgent;
+  private readonly binding: JobBinding;
   readonly address: number;
   /** per slot, rounds completed over the job's life: ver = rounds & 1 */
   readonly rounds: Uint32Array;
@@ -247,9 +227,8 @@ class Worker {
   readonly timers: Array<Timer | null>;
   readonly timerAt: Float64Array;
   private readonly onTimeout: Array<() => void>;
-  srtt = -1;
-  rttvar = 0;
-  rto: number;
+  /** the worker's RTO, from its results' RTTs (Karn's rule: first transmissions only) */
+  readonly rtt: RtoEstimator;
   private lastBackoff = -Infinity;
   // per call
   input: Tensor = new Int32Array(0);
@@ -286,10 +265,12 @@ class Worker {
     this.timers = new Array<Timer | null>(w).fill(null);
     this.timerAt = new Float64Array(w);
     this.onTimeout = Array.from({ length: w }, (_, s) => () => this.timeout(s));
-    this.rto = job.tuning.initialRtoNs;
+    this.rtt = new RtoEstimator(job.rtoPolicy);
     this.scratch = new Uint8Array(SML_OFF_DATA + 4 * job.epp);
     this.scratchView = new DataView(this.scratch.buffer);
-    this.agent = join(host, job.config.protocol, job.config.algorithm, job.config.jobId, (frame) => this.receive(frame));
+    this.agent = new HostAgent(host, job.config.protocol);
+    this.binding = jobBinding(job.config.protocol, job.config.algorithm);
+    host.attachJob(this.binding, job.config.jobId, this);
   }
 
   begin(call: CallState, input: Tensor, output: Tensor): void {
@@ -346,7 +327,7 @@ class Worker {
     this.slotSentAt[s] = now;
     this.bytesSent += f.length;
     this.agent.send(f);
-    this.arm(s, now, Math.min(job.maxRto, this.rto * 2 ** this.slotRetries[s]!));
+    this.arm(s, now, Math.min(job.maxRto, this.rtt.rto * 2 ** this.slotRetries[s]!));
   }
 
   /** float32: this worker's exponent of block b (blockExponent), made once per call. */
@@ -396,16 +377,17 @@ class Worker {
     // every packet times out (no valid samples under Karn's rule) the RTO still grows instead
     // of retransmitting everything at a too-short RTO forever. Once per RTO: W slots time out
     // together.
-    if (now - this.lastBackoff >= this.rto) {
+    if (now - this.lastBackoff >= this.rtt.rto) {
       this.lastBackoff = now;
-      this.rto = Math.min(this.job.maxRto, this.rto * 2);
+      this.rtt.backOff();
     }
     this.slotRetries[s]!++;
     this.retransmissions++;
     this.transmit(s, true);
   }
 
-  private receive(f: Uint8Array): void {
+  onFrame(f: Uint8Array): void {
+    if (f.length < SML_OFF_DATA) return;
     const job = this.job;
     const call = job.call;
     if (!call || !call.active) return;
@@ -421,7 +403,7 @@ class Worker {
     if (readU16(f, SML_OFF_COUNT) !== n || readU16(f, OFF_PAYLOADLEN) !== SML_HEADER_BYTES + 4 * n) return;
 
     this.lastResultNs = this.agent.now;
-    if (this.slotRetries[s] === 0) this.sample(this.agent.now - this.slotSentAt[s]!);
+    if (this.slotRetries[s] === 0) this.rtt.sample(this.agent.now - this.slotSentAt[s]!);
     this.rounds[s]!++;
     const e = (f[SML_OFF_EXPONENT]! << 24) >> 24;
     let next: number;
@@ -445,21 +427,6 @@ class Worker {
     if (this.done === call.packets && p >= 0) job.workerDone();
   }
 
-  /** RFC 6298 smoothing. */
-  private sample(r: number): void {
-    const tu = this.job.tuning;
-    if (this.srtt < 0) {
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
-    // the srtt margin keeps a steady RTT (a fixed window behind a queue) from shrinking rttvar,
-    // and so the RTO, to where ordinary jitter fires it
-    this.rto = Math.min(this.job.maxRto, Math.max(tu.minRtoNs, this.srtt + Math.max(tu.granularityNs, 4 * this.rttvar, this.srtt * tu.srttMargin)));
-  }
-
   cancelTimers(): void {
     for (let s = 0; s < this.timers.length; s++) {
       this.timers[s]?.cancel();
@@ -470,7 +437,8 @@ class Worker {
 
   close(): void {
     this.cancelTimers();
-    leave(this.host, this.job.config.protocol, this.job.config.jobId);
+    this.agent.stop();
+    this.host.detachJob(this.binding, this.job.config.jobId, this);
   }
 }
 
@@ -484,6 +452,8 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
   /** float32 quantization: the largest |q| a worker may send, so N of them cannot overflow */
   readonly k: number;
   readonly maxRto: number;
+  /** every worker's RTO estimator reads it */
+  readonly rtoPolicy: RtoPolicy;
   readonly workers: Worker[];
   call: CallState | null = null;
   /** sequence number of the next call's first packet; grows over the job's life */
@@ -508,6 +478,15 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
     this.size = hosts.length;
     this.k = Math.floor(INT32_MAX / hosts.length);
     this.maxRto = Math.max(tuning.maxRtoNs ?? 2 * tuning.initialRtoNs, tuning.minRtoNs);
+    // srtt + max(G, 4·rttvar, srtt·margin) is RFC 6298's RTO with a floor of (1 + margin)·srtt
+    this.rtoPolicy = {
+      initialRtoNs: tuning.initialRtoNs,
+      minRtoNs: tuning.minRtoNs,
+      maxRtoNs: this.maxRto,
+      granularityNs: tuning.granularityNs,
+      rtoSrtts: 1 + tuning.srttMargin,
+      minReorderWindowNs: 0,
+    };
     const made: Worker[] = [];
     try {
       // Only this process's workers (all of them in one process; one per host node in `ina up`).
@@ -591,15 +570,24 @@ export class StreamingAggregationJob implements AllreduceAlgorithm {
     call.deferred.resolve(stats);
   }
 
-  fail(message: string): void {
+  /**
+   * Ends the call with `message`; one still being made (a switch's slot read from another
+   * process) ends it when known: the call stops at once either way (no more retransmissions,
+   * results ignored), so no second worker gives up meanwhile.
+   */
+  fail(message: string | Promise<string>): void {
     const call = this.call;
     if (!call || !call.active) return;
     call.active = false;
     for (const w of this.workers) w.cancelTimers();
-    // The workers' round counters no longer agree with the switch: the job cannot go on.
-    this.dead = new Error(message);
-    this.config.onCallFailed?.(call.iteration, this.dead);
-    call.deferred.reject(this.dead);
+    const reject = (m: string): void => {
+      // The workers' round counters no longer agree with the switch: the job cannot go on.
+      this.dead = new Error(m);
+      this.config.onCallFailed?.(call.iteration, this.dead);
+      call.deferred.reject(this.dead);
+    };
+    if (typeof message === 'string') reject(message);
+    else message.then(reject, (e: Error) => reject(`${this.config.label}: ${e.message}`));
   }
 
   async teardown(): Promise<void> {

@@ -1,21 +1,21 @@
-import { HostAgent } from './host-agent.js';
-import { JobPorts } from './job-port.js';
+import { HostAgent } from '../transport/host-agent.js';
 import type { AlgorithmFactory, AlgorithmOptions, AllreduceAlgorithm, CollectiveCall, CollectiveStats } from './collective.js';
 import type { Tensor } from './tensor.js';
-import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from './reliable-stream.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import { Deferred } from '../src/run/deferred.js';
-import { PROTO_RING } from '../src/wire/protocols.js';
+import { ACCEPT_NEW, ACCEPT_OUT_OF_RANGE, ReliableReceiver, ReliableSender, reliabilityPolicy, type ReliabilityPolicy } from '../transport/reliable-stream.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { JobBinding } from '../../src/host/job-demux.js';
+import { Deferred } from '../../src/run/deferred.js';
+import { PROTO_RING } from '../../src/wire/protocols.js';
 import {
   HEADER_BYTES, OFF_DST, OFF_DSTPORT, OFF_PAYLOADLEN, OFF_SEQ, OFF_SRC, OFF_SRCPORT, OFF_TIMESTAMP, OFF_TTL,
   OFF_PROTOCOL, OFF_TYPE, OFF_VERSION, WIRE_VERSION,
-} from '../src/wire/common-header.js';
+} from '../../src/wire/common-header.js';
 import {
   RING_ACK, RING_DATA, RING_HEADER_BYTES, RING_OFF_CHUNK, RING_OFF_DATA, RING_OFF_FLAGS, RING_OFF_ITERATION,
   RING_OFF_KIND, RING_OFF_STEP,
-} from '../src/wire/ring.js';
-import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from '../src/wire/bytes.js';
-import { allocFrame } from '../src/wire/frame-slab.js';
+} from '../../src/wire/ring.js';
+import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { allocFrame } from '../../src/wire/frame-slab.js';
 
 /**
  * Host-only ring all-reduce, the NCCL/Gloo baseline: reduce-scatter then all-gather around
@@ -80,15 +80,15 @@ function mod(a: number, n: number): number {
   return m < 0 ? m + n : m;
 }
 
-/** One PROTO_RING binding per host, shared by ring jobs; frames go to the job named by their dstPort. */
-const ringPorts = new JobPorts<RingWorker>(PROTO_RING, OFF_DSTPORT, 'ring job');
+/** Ring jobs share PROTO_RING on a host (its stack demultiplexes): frames name their job by dstPort. */
+const RING_JOBS: JobBinding = { protocol: PROTO_RING, jobOffset: OFF_DSTPORT, what: 'ring job' };
 
 function attach(w: RingWorker): void {
-  ringPorts.attach(w.host, w.jobId, w);
+  w.host.attachJob(RING_JOBS, w.jobId, w);
 }
 
 function detach(w: RingWorker): void {
-  ringPorts.detach(w.host, w.jobId, w);
+  w.host.detachJob(RING_JOBS, w.jobId, w);
 }
 
 /** The header bytes every frame of one kind from one worker shares, written once. */

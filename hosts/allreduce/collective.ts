@@ -1,6 +1,6 @@
-import type { WorkloadContext } from '../src/run/workload.js';
-import type { HostStack } from '../src/run/host-stack.js';
-import type { Deferred } from '../src/run/deferred.js';
+import type { WorkloadContext } from '../../src/run/workload.js';
+import type { HostStack } from '../../src/host/host-stack.js';
+import type { Deferred } from '../../src/run/deferred.js';
 import type { Dtype, Tensor } from './tensor.js';
 
 /** One all-reduce call: every worker's input, and where each worker's result goes. */

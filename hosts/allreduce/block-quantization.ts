@@ -1,7 +1,7 @@
-import { readI32, writeI32 } from '../src/wire/bytes.js';
+import { readI32, writeI32 } from '../../src/wire/bytes.js';
 
 /**
- * The per-element loops of the float32 (block floating point) path of hosts/aggregation-client.ts,
+ * The per-element loops of the float32 (block floating point) path of hosts/allreduce/aggregation-client.ts,
  * kept monomorphic (Float32Array in, big-endian int32 frames out) and allocation-free.
  */
 

@@ -1,7 +1,7 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { nodeByName } from '../src/topology/types.js';
-import { percentile, round, type LinkReport } from '../src/report/types.js';
-import { FLOW_OFF_DATA, FLOW_MSS, flowFrames } from '../src/wire/flow.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { nodeByName } from '../../src/topology/types.js';
+import { percentile, round, type LinkReport } from '../../src/report/types.js';
+import { FLOW_OFF_DATA, FLOW_MSS, flowFrames } from '../../src/wire/flow.js';
 
 /**
  * The metrics of the load-balancing literature for the `flows` workload: FCT slowdown against

@@ -1,12 +1,13 @@
-import type { Fabric } from '../src/run/fabric.js';
-import { formatAddress } from '../src/topology/address-plan.js';
-import type { JobPlan, Placement } from '../src/topology/aggregation-manager.js';
-import { hopDistance } from '../src/topology/shortest-paths.js';
-import { PROTO_SWITCHML } from '../src/wire/protocols.js';
+import type { Fabric } from '../../src/run/fabric.js';
+import { hookKey } from '../../src/run/hooks.js';
+import { formatAddress } from '../../src/topology/address-plan.js';
+import type { JobPlan, Placement } from '../../src/topology/aggregation-manager.js';
+import { hopDistance } from '../../src/topology/shortest-paths.js';
+import { PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import type { AlgorithmFactory } from './collective.js';
-import { blameClause } from './aggregation-blame.js';
+import { withBlame } from './aggregation-blame.js';
 import {
-  defaultTuning, firstRttEstimate, StreamingAggregationJob, windowFor, withRttFloor, type SwitchmlTuning,
+  defaultTuning, firstRttEstimate, StreamingAggregationJob, windowFor, withRttFloor, type AggregationHooks, type SwitchmlTuning,
 } from './aggregation-client.js';
 
 export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggregation-client.js';
@@ -15,23 +16,13 @@ export { defaultTuning, quantizationBound, type SwitchmlTuning } from './aggrega
  * SwitchML's worker (Sapio et al., NSDI'21), for pipelines/switchml.ts: every worker streams
  * its tensor to one aggregation switch, the workers' lowest common ancestor chosen by the
  * aggregation manager, and takes the sums back from it. The streaming, block floating point,
- * retransmission and RTO machinery is hosts/aggregation-client.ts (shared with the SHARP tree
+ * retransmission and RTO machinery is hosts/allreduce/aggregation-client.ts (shared with the SHARP tree
  * client); this file places the job and binds it to that switch.
  */
 
-/** Test hooks: observe the job's switch state at quiet points, or tune its timers. */
-export interface SwitchmlHooks {
-  tuning?: Partial<SwitchmlTuning>;
-  /** after the job's state is installed, before the first call */
-  onAllocate?(plan: JobPlan, fabric: Fabric): void;
-  /** when a call has completed (every round of the call is complete), before it resolves */
-  onCallComplete?(plan: JobPlan, fabric: Fabric, iteration: number): void;
-  /** when a call is rejected (before teardown releases the job's state) */
-  onCallFailed?(plan: JobPlan, fabric: Fabric, iteration: number, error: Error): void;
-  /** after teardown released the job */
-  onRelease?(plan: JobPlan, fabric: Fabric): void;
-}
-export const switchmlHooks: SwitchmlHooks = {};
+/** Test hooks (RunOptions.hooks, under SWITCHML_HOOKS) of a job on its aggregator. */
+export type SwitchmlHooks = AggregationHooks<JobPlan>;
+export const SWITCHML_HOOKS = hookKey<SwitchmlHooks>('switchml');
 
 /** The window (see windowFor): `place.fanIn` streams share the aggregator's busiest link. */
 export function chooseWindow(fabric: Fabric, place: Placement, pool: number, packets: number, elementsPerPacket: number, maxWindow = Infinity): number {
@@ -44,7 +35,8 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
   const manager = fabric.aggregation;
   const epp = o.aggregation.elementsPerPacket;
   const packets = Math.ceil(o.length / epp);
-  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...switchmlHooks.tuning };
+  const hooks = o.ctx.hooks?.get(SWITCHML_HOOKS) ?? {};
+  const base: SwitchmlTuning = { ...defaultTuning(o.ctx.clock.kind), ...hooks.tuning };
   const place = manager.placement(names);
   const window = chooseWindow(fabric, place, o.aggregation.slots, packets, epp, base.maxWindow);
   // Once, by the leader's controller (the only copy that writes switch state); every copy gets the plan.
@@ -64,18 +56,20 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
         upstream: o.workers.map(() => plan.aggregatorAddress),
         label: `switchml job ${plan.jobId} on ${plan.aggregator}`,
         deadMessage: (_rank, host, slot, packet, retries, d) =>
-          `switchml job ${plan.jobId}: ${host}'s packet ${packet} on slot ${slot} got no result from aggregator ${plan.aggregator} ` +
-          `(${formatAddress(plan.aggregatorAddress)}) after ${retries} retransmissions: ` +
-          blameClause({
-            fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
-            level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
-          }),
-        onCallComplete: (iteration) => switchmlHooks.onCallComplete?.(plan, fabric, iteration),
-        onCallFailed: (iteration, error) => switchmlHooks.onCallFailed?.(plan, fabric, iteration, error),
+          withBlame(
+            `switchml job ${plan.jobId}: ${host}'s packet ${packet} on slot ${slot} got no result from aggregator ${plan.aggregator} ` +
+              `(${formatAddress(plan.aggregatorAddress)}) after ${retries} retransmissions`,
+            {
+              fabric, switchName: plan.aggregator, slot, ver: d.ver, packet, host, lastResultNs: d.lastResultNs, nowNs: d.nowNs,
+              level: (name) => (name === plan.aggregator ? { slotBase: plan.slotBase, members: plan.workers, parent: null } : undefined),
+            },
+          ),
+        onCallComplete: (iteration) => hooks.onCallComplete?.(plan, fabric, iteration),
+        onCallFailed: (iteration, error) => hooks.onCallFailed?.(plan, fabric, iteration, error),
         // Only the leader's controller holds the job (and writes the switches); a release is not
         // a collective step, so it happens even when another copy of the workload has failed.
         release: () => void (o.ctx.cluster.isLeader && manager.release(plan)),
-        onRelease: () => switchmlHooks.onRelease?.(plan, fabric),
+        onRelease: () => hooks.onRelease?.(plan, fabric),
         info: { aggregator: plan.aggregator, window: plan.slotCount },
       },
       o.workers,
@@ -86,6 +80,6 @@ export const createSwitchml: AlgorithmFactory = async (o) => {
     manager.release(plan);
     throw e;
   }
-  switchmlHooks.onAllocate?.(plan, fabric);
+  hooks.onAllocate?.(plan, fabric);
   return job;
 };
