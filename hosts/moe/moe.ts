@@ -1,10 +1,9 @@
-import { MOE_DEFAULTS } from '../../src/scenario/schema.js';
 import type { WorkloadContext, WorkloadModule } from '../../src/run/workload.js';
 import type { Rng } from '../../src/net/rng.js';
 import type { GenericResult } from '../../src/report/types.js';
 import { round } from '../../src/report/types.js';
 import { Deferred } from '../../src/run/deferred.js';
-import { MOE_COMBINE, MOE_DISPATCH, MOE_ELEMS_PER_FRAME, streamGeometry } from '../../src/wire/moe.js';
+import { MOE_COMBINE, MOE_DEFAULTS, MOE_DISPATCH, MOE_ELEMS_PER_FRAME, streamGeometry } from '../../src/wire/moe.js';
 import {
   accumulateRouterStats, applyCapacity, applyExpert, auxLoss, combineToken, expertCapacity, expertScale, expertShift,
   newRouterStats, placeExperts, popularityRanks, routerLogits, topKRoute, zipfLogBias, zLoss,

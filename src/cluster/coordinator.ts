@@ -15,6 +15,7 @@ import { mergeLinkSides, orderSwitchReports } from './fabric-counters.js';
 import { SlotReadRelay } from './slot-read.js';
 import { tierBytesOf, type Fabric } from '../run/fabric.js';
 import type { LinkReport, SwitchReport } from '../report/types.js';
+import { placedLinks } from './placed-links.js';
 
 export interface UpOptions {
   readonly scenario: Scenario;
@@ -245,7 +246,7 @@ export async function runUp(o: UpOptions): Promise<Report & { deployment: Deploy
     const shadow = (scheme: string, variant: number, onClose?: () => void): ReturnType<typeof buildScenarioFabric> =>
       buildScenarioFabric(scenario, 'udp', seed, topology, scheme, {
         local: new Set(),
-        addressing: o.launcher.addressing,
+        links: placedLinks(topology, new Set(), o.launcher.addressing, variant),
         shaping: o.launcher.shaping,
         shadowSwitches: true,
         variant,

@@ -9,6 +9,7 @@ import { connectControl, type ControlAddress, type ControlChannel } from './cont
 import { Collectives } from './collectives.js';
 import { localLinkSides } from './fabric-counters.js';
 import { endpointAddress, linksOf, type Addressing } from './link-addresses.js';
+import { placedLinks } from './placed-links.js';
 import { AddressMapError, loadAddressMap } from './address-map.js';
 import { KERNEL_WITHOUT_NETEM, needsShaping, qdiscDrops, shapeInterface, waitForAddresses } from './kernel-shaping.js';
 import type { CoordinatorMessage } from './messages.js';
@@ -66,7 +67,8 @@ export async function runNode(o: NodeOptions): Promise<void> {
   /** this node's part of fabric `variant` (0: the scenario's; others: one per compared scheme) */
   const buildFor = async (scheme: string, variant: number): Promise<{ fabric: Fabric; driver: Driver }> => {
     const readSlot = (sw: string, copy: number) => slotReader!.read(variant, sw, copy);
-    const built = await buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), addressing, shaping: o.shaping, impairmentsInSoftware, variant, readSlot });
+    const links = placedLinks(topology, new Set([o.node]), addressing, variant);
+    const built = await buildScenarioFabric(scenario, 'udp', seed, topology, scheme, { local: new Set([o.node]), links, shaping: o.shaping, impairmentsInSoftware, variant, readSlot });
     muteAggregationForTest(built.fabric, o.node, process.env);
     return built;
   };

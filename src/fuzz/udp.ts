@@ -64,7 +64,7 @@ export async function fuzzProgramOverUdp(program: string, frames: number, seed: 
       clock: new RealClock(),
       makeSwitch: (name, prog, env): Switch => {
         if (name !== target) return inProcessSwitch(name, prog, env);
-        sw = new Switch({ name, program: prog, ports: mine, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options });
+        sw = new Switch({ name, program: prog, ports: mine, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options, ...(env.ports ? { portInfo: env.ports } : {}) });
         return sw;
       },
     });

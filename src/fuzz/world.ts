@@ -1,6 +1,6 @@
 import { SimClock } from '../net/sim-clock.js';
 import { createRng, mixLabel } from '../net/rng.js';
-import type { PipelineEnv, ProgramFactory } from '../pipeline/program.js';
+import type { PipelineEnv, PortInfo, ProgramFactory } from '../pipeline/program.js';
 import type { Clock } from '../net/clock.js';
 import type { FrameHandler, Port } from '../net/port.js';
 import { Switch } from '../switch/switch.js';
@@ -54,13 +54,14 @@ export interface FuzzWorld {
 /** What every switch's program is told, as src/run/fabric.ts tells it. */
 export function switchOptions(topo: Topology, name: string, scheme: string): Record<string, unknown> {
   const node = nodeByName(topo, name);
-  const portIsHost = new Array<boolean>(node.ports).fill(false);
-  const portRateGbps = new Array<number>(node.ports).fill(0);
-  for (const pp of portsOf(topo, name)) {
-    portIsHost[pp.port] = nodeByName(topo, pp.peer).role === 'host';
-    portRateGbps[pp.port] = 100;
-  }
-  return { loadBalancing: scheme, aggregation: { slots: FUZZ_SLOTS * 4, elementsPerPacket: FUZZ_ELEMENTS }, address: node.address, portIsHost, portRateGbps };
+  return { loadBalancing: scheme, aggregation: { slots: FUZZ_SLOTS * 4, elementsPerPacket: FUZZ_ELEMENTS }, address: node.address };
+}
+
+/** What every switch's target knows of its ports: which face hosts; every line 100 Gbit/s. */
+export function portInfoOf(topo: Topology, name: string): PortInfo[] {
+  const info = Array.from({ length: nodeByName(topo, name).ports }, () => ({ facesHost: false, rateGbps: 0 }));
+  for (const pp of portsOf(topo, name)) info[pp.port] = { facesHost: nodeByName(topo, pp.peer).role === 'host', rateGbps: 100 };
+  return info;
 }
 
 /** The load-balancing scheme a program runs (aggregation programs forward with ecmp). */
@@ -95,7 +96,7 @@ class NowherePort implements Port {
  */
 export function inProcessSwitch(name: string, program: ProgramFactory, env: SwitchEnv): Switch {
   const ports = Array.from({ length: env.portCount }, (_, i) => new NowherePort(`${name}:${i}`));
-  return new Switch({ name, program, ports, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options });
+  return new Switch({ name, program, ports, clock: env.clock, rng: env.rng, seed: env.seed, options: env.options, ...(env.ports ? { portInfo: env.ports } : {}) });
 }
 
 export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; switches: Map<string, Switch>; clock: Clock }> {
@@ -113,6 +114,7 @@ export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; s
         rng: rng.fork(`switch:${name}`),
         clock,
         portCount: nodeByName(topo, name).ports,
+        ports: portInfoOf(topo, name),
         options: switchOptions(topo, name, schemeOf(o.program)),
       }),
     );

@@ -1,12 +1,17 @@
-import { ECN_CE, OFF_ECN } from '../wire/common-header.js';
 import type { Clock, Timer } from './clock.js';
+import type { QueueConfig } from './egress-queue.js';
 import { NS_PER_US } from './clock.js';
 import type { DirectionStats, FrameHandler, Port } from './port.js';
 import { emptyDirectionStats } from './port.js';
 import { Ring } from './ring.js';
 import type { Rng } from './rng.js';
 
-/** How one direction of a link behaves. */
+/**
+ * How one direction of a link behaves: its wire (rate, delay, jitter, loss, reordering,
+ * duplication, carried by LinkPort below) and the egress queue in front of it at the sending
+ * end (queueBytes, ecnThresholdBytes, kept by that end's EgressQueue). The scenario's `links`
+ * section sets both, per link, so they travel together as one config.
+ */
 export interface LinkConfig {
   /** serialization rate in Gbit/s; 0 = unshaped (infinitely fast, no queue builds) */
   rateGbps: number;
@@ -24,6 +29,14 @@ export interface LinkConfig {
   queueBytes: number;
   /** mark ECT frames CE when enqueued above this many queued bytes; 0 = off */
   ecnThresholdBytes: number;
+}
+
+/** The wire's share of a link's config. */
+export type WireConfig = Pick<LinkConfig, 'rateGbps' | 'delayUs' | 'jitterUs' | 'lossRate' | 'reorderRate' | 'duplicateRate'>;
+
+/** The egress queue's share of a link's config (at either end). */
+export function queueConfigOf(c: LinkConfig): QueueConfig {
+  return { rateGbps: c.rateGbps, queueBytes: c.queueBytes, ecnThresholdBytes: c.ecnThresholdBytes };
 }
 
 export const DEFAULT_LINK: Readonly<LinkConfig> = Object.freeze({
@@ -71,55 +84,45 @@ export function linkConfig(cfg: Partial<LinkConfig> = {}): LinkConfig {
 }
 
 /**
- * Link emulation as a wrapper around any Port (as smoltcp's FaultInjector wraps a device):
- * the switch and host code never grow flags for it, and it works the same over the sim and
- * the UDP transport. Only the EGRESS (send) direction is shaped; receive passes straight
- * through to the inner port. Shape both directions of a link by wrapping both ends.
+ * The wire of one direction of a link, as a wrapper around any Port (as smoltcp's
+ * FaultInjector wraps a device): the switch and host code never grow flags for it, and it
+ * works the same over the sim and the UDP transport. Only the send direction is emulated;
+ * receive passes straight through to the inner port.
  *
- * Model, per frame, in this order:
- *  1. queue: a FIFO of `queueBytes`. A frame that would overflow it is tail-dropped
- *     (stats.drops). Above `ecnThresholdBytes` an ECT(0)/ECT(1) frame is marked CE
- *     (stats.ecnMarked). Only with rateGbps > 0; with rate 0 nothing ever queues.
- *  2. serialization: frames leave back to back, bytes*8/rateGbps ns each. A frame counts as
- *     transmitted (stats.bytes, stats.packets) once its last bit has left the queue.
- *  3. wire: lost with probability lossRate (stats.lost); otherwise delivered after delayUs plus
- *     jitter, but never before the previous frame (jitter alone does not reorder);
- *     with probability duplicateRate a copy follows it (stats.duplicated); with probability
- *     reorderRate it is held back and delivered right after the next frame (stats.reordered,
- *     counted when that actually happens).
+ * A frame enters the wire at its departure time: the moment its last bit left the egress
+ * queue in front (carry(), from the sender's EgressQueue), or now (send(), with no queue).
+ * From there: lost with probability lossRate (stats.lost); otherwise delivered after delayUs
+ * plus jitter, but never before the previous frame (jitter alone does not reorder); with
+ * probability duplicateRate a copy follows it (stats.duplicated); with probability
+ * reorderRate it is held back and delivered right after the next frame (stats.reordered,
+ * counted when that actually happens).
  *
- * Every random draw happens in send(), in send order, from the given Rng, and every time
- * comes from the given Clock, so on a SimClock a run is reproducible bit for bit.
+ * Every random draw happens at entry, in send order, from the given Rng, and every time comes
+ * from the given Clock, so on a SimClock a run is reproducible bit for bit.
  *
  * Timers are wake-up hints: on each wake-up every frame whose delivery time has come goes
  * out (a batch). On a RealClock, where timers have ~1 ms granularity, that keeps the average
  * rate and delay right while individual frames leave in bursts.
  */
-export class ShapedPort implements Port {
+export class LinkPort implements Port {
   readonly name: string;
-  readonly config: Readonly<LinkConfig>;
+  readonly config: Readonly<WireConfig>;
   /** frames handed to the inner port, duplicates included (what the far end should receive) */
   forwarded = 0;
+  /**
+   * Called with the time of each wake-up before its frames go out, so the queue in front
+   * settles to the same instant the wire does (set by the sender that owns that queue).
+   */
+  settle: ((t: number) => void) | null = null;
 
-  private readonly s: DirectionStats = emptyDirectionStats();
-  /** nothing to emulate: send() is a counted direct call */
-  private readonly passthrough: boolean;
+  /** nothing to emulate: a frame departing now goes straight to the inner port */
+  readonly passthrough: boolean;
   private readonly nsPerByte: number;
   private readonly delayNs: number;
   private readonly jitterNs: number;
-  private readonly queueLimit: number;
-  private readonly ecnThreshold: number;
   private readonly lossRate: number;
   private readonly dupRate: number;
   private readonly reorderRate: number;
-
-  // Serialization queue, as accounting only: departure time and size of each frame not yet
-  // fully serialized. Departures are computed at enqueue (FIFO, back to back), so occupancy
-  // at any instant is exact without an event per departure; it is settled lazily (advance).
-  private readonly txDepart = new Ring<number>();
-  private readonly txBytes = new Ring<number>();
-  private queued = 0;
-  private lastDepart = -Infinity;
 
   // Frames on their way to the inner port, in delivery order; times are non-decreasing.
   private readonly wire = new Ring<Uint8Array>();
@@ -135,22 +138,25 @@ export class ShapedPort implements Port {
   private heldAt = 0;
   private heldTimer: Timer | null = null;
 
-  private closed = false;
+  private isClosed = false;
 
+  /** `stats` may be shared with the queue in front (one report row per direction). */
   constructor(
     private readonly inner: Port,
     private readonly clock: Clock,
     cfg: Partial<LinkConfig>,
     private readonly rng: Rng,
+    private readonly s: DirectionStats = emptyDirectionStats(),
   ) {
     const c = linkConfig(cfg);
-    this.config = Object.freeze(c);
+    this.config = Object.freeze({
+      rateGbps: c.rateGbps, delayUs: c.delayUs, jitterUs: c.jitterUs,
+      lossRate: c.lossRate, reorderRate: c.reorderRate, duplicateRate: c.duplicateRate,
+    });
     this.name = inner.name;
     this.nsPerByte = c.rateGbps > 0 ? 8 / c.rateGbps : 0;
     this.delayNs = c.delayUs * NS_PER_US;
     this.jitterNs = c.jitterUs * NS_PER_US;
-    this.queueLimit = c.queueBytes;
-    this.ecnThreshold = c.ecnThresholdBytes;
     this.lossRate = c.lossRate;
     this.dupRate = c.duplicateRate;
     this.reorderRate = c.reorderRate;
@@ -168,73 +174,53 @@ export class ShapedPort implements Port {
     return this.inner;
   }
 
-  /**
-   * Egress counters, settled to now. The returned object is live (it keeps changing) and is
-   * owned by this port: copy it ({ ...p.stats }) for a snapshot.
-   */
+  /** The wire's counters (lost, duplicated, reordered; drops of frames sent after close). */
   get stats(): DirectionStats {
-    if (this.nsPerByte > 0) this.advance(this.clock.now());
     return this.s;
   }
 
-  /** Bytes accepted and not yet serialized (including the frame being serialized). */
-  queuedBytes(): number {
-    if (this.nsPerByte === 0) return 0;
-    this.advance(this.clock.now());
-    return this.queued;
+  /** Whether the link is cut (closed): whatever is sent is dropped. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
-  /** Frames accepted but not yet handed to the inner port (queued, propagating or held). */
+  /** Frames on the wire, not yet handed to the inner port (propagating or held). */
   inFlight(): number {
     return this.wire.length + (this.held === null ? 0 : this.heldCopy === null ? 1 : 2);
+  }
+
+  /** A wire has no queue: a frame sent on it departs at once. */
+  queuedBytes(): number {
+    return 0;
   }
 
   onReceive(handler: FrameHandler): void {
     this.inner.onReceive(handler);
   }
 
+  /** A frame with no queue in front: it departs now, its transmission counted here. */
   send(frame: Uint8Array): void {
-    const s = this.s;
-    if (this.closed) {
-      s.drops++;
+    if (this.isClosed) {
+      this.s.drops++;
       return;
     }
-    const len = frame.length;
+    this.s.bytes += frame.length;
+    this.s.packets++;
+    const now = this.clock.now();
+    this.carry(frame, now, now);
+  }
+
+  /**
+   * A frame whose last bit leaves the sender at `depart` (>= now), handed over at `now`.
+   * The caller has checked `closed` and counted the transmission.
+   */
+  carry(frame: Uint8Array, depart: number, now: number): void {
     if (this.passthrough) {
-      s.bytes += len;
-      s.packets++;
       this.forwarded++;
       this.inner.send(frame);
       return;
     }
-
-    const now = this.clock.now();
-    let depart = now;
-    if (this.nsPerByte > 0) {
-      this.advance(now);
-      if (this.queued + len > this.queueLimit) {
-        s.drops++;
-        return;
-      }
-      // Marking on enqueue, like RED/DCTCP-style step marking on instantaneous queue depth.
-      if (this.ecnThreshold > 0 && this.queued > this.ecnThreshold && len > OFF_ECN) {
-        const e = frame[OFF_ECN];
-        if (e === 1 || e === 2) {
-          frame[OFF_ECN] = ECN_CE;
-          s.ecnMarked++;
-        }
-      }
-      depart = (this.lastDepart > now ? this.lastDepart : now) + len * this.nsPerByte;
-      this.lastDepart = depart;
-      this.txDepart.push(depart);
-      this.txBytes.push(len);
-      this.queued += len;
-      if (this.queued > s.maxQueueBytes) s.maxQueueBytes = this.queued;
-    } else {
-      s.bytes += len;
-      s.packets++;
-    }
-
+    const s = this.s;
     // Fate on the wire. Draw order is fixed (loss, jitter, duplicate, reorder) and each draw
     // happens only when its knob is on, so turning one knob on does not reshuffle the others'
     // numbers for a config that never used them.
@@ -252,7 +238,7 @@ export class ShapedPort implements Port {
     if (dup) s.duplicated++;
 
     if (reorder && this.held === null) {
-      this.hold(frame, copy, at, len);
+      this.hold(frame, copy, at, frame.length);
       return;
     }
     this.toWire(frame, at, now);
@@ -264,10 +250,10 @@ export class ShapedPort implements Port {
     }
   }
 
-  /** Closes the inner port; frames still queued, propagating or held are discarded. */
+  /** Closes the inner port; frames still propagating or held are discarded. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.wake?.cancel();
     this.wake = null;
     this.heldTimer?.cancel();
@@ -276,22 +262,7 @@ export class ShapedPort implements Port {
     this.heldCopy = null;
     this.wire.clear();
     this.wireAt.clear();
-    this.txDepart.clear();
-    this.txBytes.clear();
-    this.queued = 0;
     this.inner.close();
-  }
-
-  /** Settles the serialization queue up to time t: frames fully sent by t are transmitted. */
-  private advance(t: number): void {
-    const s = this.s;
-    while (this.txDepart.length > 0 && this.txDepart.peek()! <= t) {
-      this.txDepart.shift();
-      const b = this.txBytes.shift()!;
-      this.queued -= b;
-      s.bytes += b;
-      s.packets++;
-    }
   }
 
   private toWire(frame: Uint8Array, at: number, now: number): void {
@@ -315,20 +286,20 @@ export class ShapedPort implements Port {
 
   private readonly onWake = (): void => {
     this.wake = null;
-    if (this.closed) return;
+    if (this.isClosed) return;
     // Everything up to the time this wake-up was armed for is due even if the clock reads a
     // hair earlier (float rounding of now + (at - now) on a SimClock; Node starting a
     // timeout from the loop's cached time on a RealClock). Otherwise we could re-arm for
     // ~0 ns again and again.
     const now = this.clock.now();
     const due = now > this.wakeFor ? now : this.wakeFor;
-    if (this.nsPerByte > 0) this.advance(due);
+    if (this.nsPerByte > 0) this.settle?.(due);
     while (this.wire.length > 0 && this.wireAt.peek()! <= due) {
       this.wireAt.shift();
       const f = this.wire.shift()!;
       this.forwarded++;
       this.inner.send(f);
-      if (this.closed) return;
+      if (this.isClosed) return;
     }
     if (this.wire.length > 0) this.arm(this.wireAt.peek()!);
   };

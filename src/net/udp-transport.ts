@@ -331,17 +331,6 @@ export class UdpTransport implements Transport {
     return ep;
   }
 
-  /**
-   * A lone endpoint bound at a given address (one the peer process was told of), pointed at its
-   * peer's; owned by this transport.
-   */
-  async placed(name: string, local: HostPort, peer: HostPort): Promise<UdpEndpoint> {
-    const ep = await UdpEndpoint.bind(name, local.host, local.port);
-    this.endpoints.push(ep);
-    await ep.connect(peer.host, peer.port);
-    return ep;
-  }
-
   async close(): Promise<void> {
     await Promise.all(this.endpoints.map((e) => e.closeAsync()));
   }

@@ -1,4 +1,4 @@
-import type { Pipeline } from './pipeline.js';
+import type { ProgramInstance } from './instance.js';
 import type { Table, DirectEntry, IndirectEntry } from './table.js';
 import type { BoundAction } from './action.js';
 import type { FieldMatch } from './match-types.js';
@@ -105,7 +105,7 @@ function checkRegisterIndex(name: string, size: number, i: number): void {
 }
 
 export class ControlPlane<M> {
-  constructor(private readonly p: Pipeline<M>) {}
+  constructor(private readonly p: ProgramInstance<M>) {}
 
   /**
    * Applies updates in order. The first failing update throws a ControlPlaneError naming the

@@ -9,6 +9,7 @@ import type { Meter } from './externs/meter.js';
 import { ControlPlane } from './control-plane.js';
 import { summarizeResources, type ResourceSummary } from './resources.js';
 import type { PassClock } from './externs/touch-tracker.js';
+import type { ProgramInstance } from './instance.js';
 
 /** Where a packet goes when the pipeline is done with it. */
 export type Emit = (port: number, frame: Uint8Array) => void;
@@ -24,7 +25,7 @@ export const RECIRCULATION_PORT = 0xfffe;
  * Packet fate is PSA's: a packet is dropped unless ingress sends it to a port or a multicast
  * group; clones go out through a clone session; recirculate/resubmit are bounded by maxPasses.
  */
-export class Pipeline<M = any> {
+export class Pipeline<M = any> implements ProgramInstance<M> {
   readonly program: ProgramFactory<M>;
   readonly parser: Parser<M>;
   readonly controls: Controls<M>;

@@ -16,6 +16,14 @@ import { Hash, type HashAlgorithm } from './externs/hash.js';
 import { RandomExtern } from './externs/random.js';
 
 /** What the target hands a program when it is instantiated on one switch. */
+/** What a target tells a program about one of its ports (typed, unlike `options`). */
+export interface PortInfo {
+  /** the port's peer is a host (an edge port) */
+  readonly facesHost: boolean;
+  /** the port's line rate in Gbit/s; 0 = unshaped or unknown */
+  readonly rateGbps: number;
+}
+
 export interface PipelineEnv {
   readonly switchName: string;
   /** distinct per switch, so hash-based choices at two tiers do not polarize */
@@ -23,6 +31,8 @@ export interface PipelineEnv {
   readonly rng: Rng;
   readonly clock: Clock;
   readonly portCount: number;
+  /** per port (index = port number), where the target knows them; absent: none faces a host, rates 0 */
+  readonly ports?: readonly PortInfo[];
   /** the traffic manager's egress queue depth of a port, in bytes */
   queueBytes(port: number): number;
   /** the scenario's `switches` section and anything else the program is configured with */

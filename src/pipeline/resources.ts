@@ -1,4 +1,4 @@
-import type { Pipeline } from './pipeline.js';
+import type { ProgramInstance } from './instance.js';
 
 /** What a program occupies on its switch: the numbers a Tofino compiler report would show. */
 export interface ResourceSummary {
@@ -13,7 +13,7 @@ export interface ResourceSummary {
   maxPasses: number;
 }
 
-export function summarizeResources(p: Pipeline): ResourceSummary {
+export function summarizeResources(p: ProgramInstance): ResourceSummary {
   const registers = [...p.registers.values()].map((r) => ({ name: r.name, width: r.width, size: r.size, bits: r.width * r.size }));
   return {
     program: p.program.name,

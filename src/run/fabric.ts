@@ -3,11 +3,14 @@ import type { Transport } from '../net/transport.js';
 import { SimTransport } from '../net/sim-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { SimClock } from '../net/sim-clock.js';
-import { ShapedPort, DEFAULT_LINK, type LinkConfig } from '../net/link-shaper.js';
+import { LinkPort, DEFAULT_LINK, queueConfigOf, type LinkConfig } from '../net/link-shaper.js';
+import { QueuedPort } from '../net/queued-port.js';
+import { tapped, type PortTap } from '../net/port-tap.js';
 import { createRng, mixLabel, type Rng } from '../net/rng.js';
 import type { DirectionStats, Port } from '../net/port.js';
+import type { QueueConfig } from '../net/egress-queue.js';
 import { Switch } from '../switch/switch.js';
-import type { ProgramFactory } from '../pipeline/program.js';
+import type { PortInfo, ProgramFactory } from '../pipeline/program.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
@@ -17,7 +20,6 @@ import { JobIds } from '../host/job-ids.js';
 import { DetachedPort } from '../net/detached-port.js';
 import type { ControlPlane, Update } from '../pipeline/control-plane.js';
 import type { Programmable } from '../topology/routing-controller.js';
-import { endpointAddress, type Addressing } from '../cluster/link-addresses.js';
 import type { SlotCopyState } from '../cluster/messages.js';
 import type { AggregationDrops, LinkReport, SwitchReport } from '../report/types.js';
 
@@ -40,6 +42,23 @@ export interface FabricSpec {
   readonly host?: string;
   /** udp only: this process holds only some nodes of a multi-process run (`ina node`, `ina up`) */
   readonly placement?: FabricPlacement;
+  /**
+   * a tap on a node's port (capture, tracing), or undefined for none; it wraps the transport
+   * port under the link emulation, so it sees frames as they arrive and as they are delivered
+   */
+  readonly tap?: (node: string, port: number) => PortTap | undefined;
+}
+
+/**
+ * Where the two transport ports of each link come from. By default both ends are made by the
+ * fabric's transport in this process; a fabric spread over processes is given one that binds
+ * this process's ends where the peers expect them (src/cluster/placed-links.ts).
+ */
+export interface LinkProvider {
+  /** both ends of link `index` (topology order), named `node:port`; an end not here may be a DetachedPort */
+  link(spec: LinkSpec, index: number, names: readonly [string, string]): Promise<[Port, Port]>;
+  /** closes what the provider made (the fabric's transport closes its own ports) */
+  close?(): Promise<void>;
 }
 
 /**
@@ -49,7 +68,8 @@ export interface FabricSpec {
  */
 export interface FabricPlacement {
   readonly local: ReadonlySet<string>;
-  readonly addressing: Addressing;
+  /** the sockets of this process's link ends */
+  readonly links: LinkProvider;
   /** kernel: tc shapes the links outside the process, so the ports here only count */
   readonly shaping: 'software' | 'kernel';
   /**
@@ -78,16 +98,31 @@ export interface FabricPlacement {
   readonly onClose?: () => void;
 }
 
+/** Both ends of every link from the fabric's own transport, in this process. */
+export function transportLinks(transport: Transport): LinkProvider {
+  return { link: (_spec, _index, [a, b]) => transport.link(a, b) };
+}
+
 /** Link settings that shape nothing (the kernel does it): the port only counts. */
 const UNSHAPED: LinkConfig = { ...DEFAULT_LINK, rateGbps: 0, delayUs: 0, jitterUs: 0, lossRate: 0, reorderRate: 0, duplicateRate: 0, ecnThresholdBytes: 0 };
+
+/** One direction of a link as its report row sees it: the sender's queue and the wire. */
+export interface LinkDirection {
+  /** the wire from this end */
+  readonly wire: LinkPort;
+  /** counters of the direction (queue and wire), settled to now */
+  readonly stats: DirectionStats;
+  /** cuts the direction: what is queued or on the wire is lost, and whatever is sent later dropped */
+  close(): void;
+}
 
 export interface FabricLink {
   readonly spec: LinkSpec;
   readonly config: LinkConfig;
   /** egress of spec.a toward spec.b */
-  readonly ab: ShapedPort;
+  readonly ab: LinkDirection;
   /** egress of spec.b toward spec.a */
-  readonly ba: ShapedPort;
+  readonly ba: LinkDirection;
   /** cut by a `down: true` override: its ports drop everything and no route uses it */
   readonly down: boolean;
 }
@@ -193,6 +228,7 @@ export class Fabric {
   /** true when some link loses frames (workloads decide what "correct" means with loss) */
   lossy = false;
   private aggregationManager: AggregationManager | null = null;
+  private linkProvider: LinkProvider | null = null;
   /** the topology routes were computed on (cut links left out) */
   private routed: Topology | null = null;
 
@@ -224,6 +260,7 @@ export class Fabric {
     try {
       await f.wire();
     } catch (e) {
+      await f.linkProvider?.close?.();
       await transport.close();
       throw e;
     }
@@ -233,22 +270,30 @@ export class Fabric {
   private async wire(): Promise<void> {
     const topo = this.spec.topology;
     const clock = this.transport.clock;
-    const ports = new Map<string, Port[]>();
-    for (const n of topo.nodes) ports.set(n.name, new Array<Port>(n.ports));
+    const placement = this.spec.placement;
+    const provider: LinkProvider = placement?.links ?? transportLinks(this.transport);
+    this.linkProvider = provider;
+    const ports = new Map<string, LinkPort[]>();
+    const queues = new Map<string, QueueConfig[]>();
+    for (const n of topo.nodes) {
+      ports.set(n.name, new Array<LinkPort>(n.ports));
+      queues.set(n.name, new Array<QueueConfig>(n.ports));
+    }
     const linkRng = this.rng.fork('links');
+    const wired: Array<{ spec: LinkSpec; config: LinkConfig; ab: LinkPort; ba: LinkPort; down: boolean }> = [];
     for (const [index, l] of topo.links.entries()) {
       const config = linkConfigFor(this.spec.links, l.a, l.b);
       if (config.lossRate > 0) this.lossy = true;
-      const [pa, pb] = await this.linkPorts(l, index);
-      const p = this.spec.placement;
+      const [pa, pb] = await provider.link(l, index, [`${l.a}:${l.aPort}`, `${l.b}:${l.bPort}`]);
       const shaping =
-        p?.shaping !== 'kernel'
+        placement?.shaping !== 'kernel'
           ? config
-          : p.impairmentsInSoftware
+          : placement.impairmentsInSoftware
             ? { ...UNSHAPED, delayUs: config.delayUs, jitterUs: config.jitterUs, lossRate: config.lossRate, reorderRate: config.reorderRate, duplicateRate: config.duplicateRate }
             : UNSHAPED;
-      const ab = new ShapedPort(pa, clock, shaping, linkRng.fork(`${l.a}->${l.b}`));
-      const ba = new ShapedPort(pb, clock, shaping, linkRng.fork(`${l.b}->${l.a}`));
+      const tap = this.spec.tap;
+      const ab = new LinkPort(tapped(pa, tap?.(l.a, l.aPort), clock), clock, shaping, linkRng.fork(`${l.a}->${l.b}`));
+      const ba = new LinkPort(tapped(pb, tap?.(l.b, l.bPort), clock), clock, shaping, linkRng.fork(`${l.b}->${l.a}`));
       const down = linkIsDown(this.spec.links, l.a, l.b);
       if (down) {
         // A closed port drops (and counts) whatever is sent to it; routing never sends any.
@@ -257,67 +302,68 @@ export class Fabric {
       }
       ports.get(l.a)![l.aPort] = ab;
       ports.get(l.b)![l.bPort] = ba;
-      this.links.push({ spec: l, config, ab, ba, down });
+      // the egress queue at each end, in front of its wire (a switch's traffic manager or a host's NIC keeps it)
+      queues.get(l.a)![l.aPort] = queueConfigOf(shaping);
+      queues.get(l.b)![l.bPort] = queueConfigOf(shaping);
+      wired.push({ spec: l, config, ab, ba, down });
     }
     // What a target knows of its ports: which face hosts (edge ports) and their line rates.
-    const portInfo = (name: string): { portIsHost: boolean[]; portRateGbps: number[] } => {
-      const node = nodeByName(topo, name);
-      const portIsHost = new Array<boolean>(node.ports).fill(false);
-      const portRateGbps = new Array<number>(node.ports).fill(0);
-      for (const { spec: l, config } of this.links) {
+    const portInfo = (name: string): PortInfo[] => {
+      const info = Array.from({ length: nodeByName(topo, name).ports }, (): PortInfo => ({ facesHost: false, rateGbps: 0 }));
+      for (const { spec: l, config } of wired) {
         for (const [me, port, peer] of [[l.a, l.aPort, l.b], [l.b, l.bPort, l.a]] as const) {
           if (me !== name) continue;
-          portIsHost[port] = nodeByName(topo, peer).role === 'host';
-          portRateGbps[port] = config.rateGbps;
+          info[port] = { facesHost: nodeByName(topo, peer).role === 'host', rateGbps: config.rateGbps };
         }
       }
-      return { portIsHost, portRateGbps };
+      return info;
     };
-    const placement = this.spec.placement;
     for (const name of topo.switches) {
       if (!this.isLocal(name) && !placement?.shadowSwitches) continue;
-      const swPorts = ports.get(name)!;
       this.switches.set(
         name,
         new Switch({
           name,
           program: this.spec.program,
-          ports: swPorts,
+          ports: ports.get(name)!,
+          queues: queues.get(name)!,
           clock,
           rng: this.rng.fork(`switch:${name}`),
           // distinct per switch, so hash-based choices at two tiers do not polarize
           seed: mixLabel(this.spec.seed, name),
           // per switch: its loopback, which in-network services (aggregation) answer on
-          options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address, ...portInfo(name) },
-          queueDrops: (port) => (swPorts[port] as ShapedPort).stats.drops,
+          options: { ...this.spec.switchOptions, address: nodeByName(topo, name).address },
+          portInfo: portInfo(name),
         }),
       );
     }
+    const nics = new Map<string, QueuedPort>();
     for (const name of topo.hosts) {
       const node = nodeByName(topo, name);
-      // A host of another process: its name and address, and a port that refuses to send.
-      const port = this.isLocal(name) ? ports.get(name)![0]! : new DetachedPort(`${name}:0`);
+      let port: Port;
+      if (this.isLocal(name)) {
+        // the host's NIC: an egress queue in front of its link's wire
+        const nic = QueuedPort.over(ports.get(name)![0]!, queues.get(name)![0]!, clock);
+        nics.set(name, nic);
+        port = nic;
+      } else {
+        // A host of another process: its name and address, and a port that refuses to send.
+        port = new DetachedPort(`${name}:0`);
+      }
       this.hosts.set(name, new HostStack(name, node.address, port, clock, this.rng.fork(`host:${name}`)));
+    }
+    // Each direction's counters are kept by its sender: a switch's traffic manager, a host's
+    // NIC; an end no one sends from here (another process's) reads the wire's own.
+    const sender = (node: string, port: number, wire: LinkPort): LinkDirection => {
+      const q = this.switches.get(node)?.trafficManager.queuedPort(port) ?? (port === 0 ? nics.get(node) : undefined);
+      const end = q ?? wire;
+      return { wire, get stats() { return end.stats; }, close: () => end.close() };
+    };
+    for (const w of wired) {
+      this.links.push({ spec: w.spec, config: w.config, ab: sender(w.spec.a, w.spec.aPort, w.ab), ba: sender(w.spec.b, w.spec.bPort, w.ba), down: w.down });
     }
     this.routed = withoutLinks(topo, new Set(this.links.filter((l) => l.down).map((l) => l.spec)));
     installRoutes(this.routed, this.switches, placement ? (n) => this.switches.has(n) : undefined);
-  }
-
-  /** Both ends of a link: a transport link in one process, or this process's ends of it. */
-  private async linkPorts(l: LinkSpec, index: number): Promise<[Port, Port]> {
-    const a = `${l.a}:${l.aPort}`;
-    const b = `${l.b}:${l.bPort}`;
-    const placement = this.spec.placement;
-    if (!placement) return this.transport.link(a, b);
-    const udp = this.transport as UdpTransport;
-    const side = async (name: string, node: string, me: 'a' | 'b'): Promise<Port> => {
-      if (!placement.local.has(node)) return new DetachedPort(name);
-      const other = me === 'a' ? 'b' : 'a';
-      const v = placement.variant ?? 0;
-      const links = this.spec.topology.links.length;
-      return udp.placed(name, endpointAddress(placement.addressing, index, me, v, links), endpointAddress(placement.addressing, index, other, v, links));
-    };
-    return [await side(a, l.a, 'a'), await side(b, l.b, 'b')];
   }
 
   /** Whether this process holds the node's ports (always, unless the fabric is spread out). */
@@ -355,6 +401,7 @@ export class Fabric {
   }
 
   async close(): Promise<void> {
+    await this.linkProvider?.close?.();
     await this.transport.close();
     this.spec.placement?.onClose?.();
   }

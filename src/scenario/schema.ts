@@ -13,6 +13,7 @@
  * Checks that need the built topology (node names exist, N workers fit) live in checks.ts.
  */
 import { DEFAULT_LINK } from '../net/link-shaper.js';
+import { MOE_DEFAULTS } from '../wire/moe.js';
 import { z } from 'zod';
 import { BYTE_SIZE_EXPECTED, BYTE_SIZE_PATTERN, ByteSizeError, parseByteSize } from './byte-size.js';
 import type { TopologySpec } from '../topology/types.js';
@@ -316,16 +317,6 @@ const AllreduceSchema = z
   });
 
 /** The moe workload's defaults (the workload fills them in too, for specs built in code). */
-export const MOE_DEFAULTS = {
-  tokensPerRank: 1024,
-  hidden: 512,
-  experts: 16,
-  topK: 2,
-  capacityFactor: null,
-  dropPolicy: 'probs',
-  skew: 1.0,
-} as const;
-
 const MoeSchema = z
   .strictObject({
     kind: z.literal('moe').describe('Mixture-of-Experts token dispatch and combine (all-to-all), one run per load-balancing scheme'),

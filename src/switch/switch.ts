@@ -2,7 +2,9 @@ import type { Clock } from '../net/clock.js';
 import type { Port } from '../net/port.js';
 import type { Rng } from '../net/rng.js';
 import { Pipeline, type Emit } from '../pipeline/pipeline.js';
-import type { ProgramFactory } from '../pipeline/program.js';
+import type { PortInfo, ProgramFactory } from '../pipeline/program.js';
+import type { QueueConfig } from '../net/egress-queue.js';
+import { TrafficManager } from './traffic-manager.js';
 import type { ControlPlane } from '../pipeline/control-plane.js';
 import type { ResourceSummary } from '../pipeline/resources.js';
 
@@ -23,8 +25,13 @@ export interface SwitchOptions {
   /** per-switch hash seed */
   readonly seed: number;
   readonly options?: Readonly<Record<string, unknown>>;
-  /** egress tail drops of a port, read from its link emulation (the traffic manager's queue) */
-  readonly queueDrops?: (port: number) => number;
+  /** what the program may know of each port (which face hosts, line rates) */
+  readonly portInfo?: readonly PortInfo[];
+  /**
+   * the egress queue of each port, kept by the traffic manager; each port is then a link's
+   * wire (LinkPort). Without: frames go straight to the ports, with no queue.
+   */
+  readonly queues?: readonly QueueConfig[];
 }
 
 export interface SwitchDrops {
@@ -37,32 +44,33 @@ export interface SwitchDrops {
 
 /**
  * The switch target (BMv2's simple_switch to the engine's bm_sim): a program instance, its
- * ports and the traffic manager. Egress queues live in the ports' link emulation; the target
- * exposes their depth to the pipeline and reads their tail drops for its counters.
+ * ports and its traffic manager, which owns the egress queues (depth, ECN marking, tail
+ * drops) and hands each frame to the port's link at its departure.
  */
 export class Switch {
   readonly name: string;
   readonly pipeline: Pipeline;
   readonly ports: readonly Port[];
   readonly portCounters: PortCounters[];
+  readonly trafficManager: TrafficManager;
   packetsIn = 0;
   packetsOut = 0;
   private readonly emitFn: Emit;
-  private readonly queueDrops: (port: number) => number;
 
   constructor(o: SwitchOptions) {
     this.name = o.name;
     this.ports = o.ports;
-    this.queueDrops = o.queueDrops ?? (() => 0);
     this.portCounters = o.ports.map(() => ({ rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 }));
     const ports = o.ports;
+    const tm = (this.trafficManager = new TrafficManager(ports, o.clock, o.queues));
     this.pipeline = new Pipeline(o.program, {
       switchName: o.name,
       seed: o.seed,
       rng: o.rng,
       clock: o.clock,
       portCount: ports.length,
-      queueBytes: (port) => ports[port]!.queuedBytes(),
+      ...(o.portInfo ? { ports: o.portInfo } : {}),
+      queueBytes: (port) => tm.depth(port),
       options: o.options ?? {},
     });
     this.emitFn = (port, frame) => {
@@ -70,7 +78,7 @@ export class Switch {
       c.txPackets++;
       c.txBytes += frame.length;
       this.packetsOut++;
-      ports[port]!.send(frame);
+      tm.enqueue(port, frame);
     };
     ports.forEach((p, i) => p.onReceive((frame) => this.receive(i, frame)));
   }
@@ -94,9 +102,7 @@ export class Switch {
 
   drops(): SwitchDrops {
     const d = this.pipeline.drops;
-    let queue = 0;
-    for (let i = 0; i < this.ports.length; i++) queue += this.queueDrops(i);
-    return { parser: d.parser, table: d.table, queue, passes: d.passes, error: d.error };
+    return { parser: d.parser, table: d.table, queue: this.trafficManager.drops(), passes: d.passes, error: d.error };
   }
 
   /** Packets the program absorbed on purpose (aggregation), not drops. */

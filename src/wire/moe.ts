@@ -152,3 +152,18 @@ export function moeMaxFrameBytes(hidden: number): number {
   const g = streamGeometry(1, hidden);
   return g.piecesPerRow === 1 ? moeDataFrameBytes(g.rowsPerFrame, hidden) : moeDataFrameBytes(1, MOE_ELEMS_PER_FRAME);
 }
+
+/**
+ * The `moe` workload's defaults, read by the scenario schema (which fills them in) and by
+ * hosts/moe.ts (which fills them in for a spec built in code). Kept here, below both, so the
+ * host code does not import the scenario layer.
+ */
+export const MOE_DEFAULTS = {
+  tokensPerRank: 1024,
+  hidden: 512,
+  experts: 16,
+  topK: 2,
+  capacityFactor: null,
+  dropPolicy: 'probs',
+  skew: 1.0,
+} as const;

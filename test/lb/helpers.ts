@@ -63,11 +63,10 @@ export function rig(program: ProgramFactory, o: RigOptions): Rig {
     clock,
     portCount: ports,
     queueBytes: (p) => queue[p]!,
+    ports: Array.from({ length: ports }, (_, i) => ({ facesHost: hostPorts.includes(i), rateGbps: o.rateGbps ?? 10 })),
     options: {
       flowletGapUs: 100,
       drill: { d: 2, m: 1 },
-      portIsHost: Array.from({ length: ports }, (_, i) => hostPorts.includes(i)),
-      portRateGbps: new Array<number>(ports).fill(o.rateGbps ?? 10),
       ...o.options,
     },
   };

@@ -11,8 +11,8 @@ import {
   type LinkConfig,
   linkConfig,
   REORDER_HOLD_MIN_NS,
-  ShapedPort,
 } from '../../src/net/link-shaper.js';
+import { ShapedPort } from '../../src/net/queued-port.js';
 import type { FrameHandler, Port } from '../../src/net/port.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';

@@ -9,7 +9,8 @@
  * is about the transport, not about the kernel's buffer sizes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LINK, type LinkConfig, ShapedPort } from '../../src/net/link-shaper.js';
+import { DEFAULT_LINK, type LinkConfig } from '../../src/net/link-shaper.js';
+import { ShapedPort } from '../../src/net/queued-port.js';
 import type { Port } from '../../src/net/port.js';
 import { createRng, type Rng } from '../../src/net/rng.js';
 import type { Transport } from '../../src/net/transport.js';

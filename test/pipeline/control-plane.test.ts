@@ -611,7 +611,7 @@ describe('resource summary', () => {
       program: 'l3',
       parserStates: 1,
       tables: [{ name: 'ipv4_lpm', keys: ['hdr.common.dst:lpm'], size: 16384, entries: 1, selector: null }],
-      registerBits: 0,
+      registerBits: 32 * 8, // the source guard: one 32-bit address per port (8)
       maxPasses: 4,
     });
     const b = new Pipeline(ecmp, env());

@@ -40,9 +40,9 @@ class FakePort implements Port {
 const N_PORTS = 4;
 const ADDR = (x: number): number => (0x0a000000 | x) >>> 0; // 10.0.x.y
 
-function makeSwitch(program: ProgramFactory = l3, opts: { queueDrops?: (port: number) => number; queued?: number[] } = {}) {
+function makeSwitch(program: ProgramFactory = l3, opts: { queued?: number[] } = {}) {
   const ports = Array.from({ length: N_PORTS }, (_, i) => new FakePort(`sw0-p${i}`, opts.queued?.[i] ?? 0));
-  const sw = new Switch({ name: 'sw0', program, ports, clock: new SimClock(), rng: createRng(5), seed: 5, queueDrops: opts.queueDrops });
+  const sw = new Switch({ name: 'sw0', program, ports, clock: new SimClock(), rng: createRng(5), seed: 5 });
   return { sw, ports };
 }
 
@@ -199,14 +199,13 @@ describe('switch target counters', () => {
     expect(ports.every((p) => p.sent.length === 0)).toBe(true);
   });
 
-  it('queue drops are the sum of the queueDrops callback over the ports', () => {
-    const perPort = [3, 0, 5, 1];
-    const { sw } = makeSwitch(l3, { queueDrops: (p) => perPort[p]! });
-    expect(sw.drops()).toEqual({ parser: 0, table: 0, queue: 9, passes: 0, error: 0 });
-    perPort[1] = 10;
-    expect(sw.drops().queue).toBe(19);
-    // without a callback there are none
-    expect(makeSwitch().sw.drops().queue).toBe(0);
+  it('has no queue drops on bare ports (no queue configs: frames go straight to the ports)', () => {
+    const { sw, ports } = makeSwitch();
+    installRoutes(sw);
+    for (let i = 0; i < 5; i++) ports[0]!.arrive(makeFrame({ protocol: 17, src: ADDR(9), dst: ADDR(1), seq: i }, 1000));
+    expect(ports[1]!.sent.length).toBe(5);
+    expect(sw.drops().queue).toBe(0);
+    expect(sw.trafficManager.queuedPort(1)).toBeNull();
   });
 
   it('exposes the control plane and the resource summary of its pipeline', () => {

@@ -13,19 +13,17 @@ import { LB_STAT_CHOICES, LB_STAT_MOVES, LB_STAT_NEW_FLOWLETS, memberPort, type 
  * flowlet-level choice of the uplink minimising max(local DRE, remote path metric). The
  * overlay fields are the common header's (src/wire/conga.ts).
  */
-/** Which ports face hosts (options.portIsHost, set by the fabric), as 0/1 per port. */
+/** Which ports face hosts (env.ports, set by the target), as 0/1 per port. */
 function hostPorts(env: PipelineEnv): Uint8Array {
   const out = new Uint8Array(env.portCount);
-  const v = env.options.portIsHost;
-  if (Array.isArray(v)) v.forEach((h, i) => i < out.length && (out[i] = h ? 1 : 0));
+  env.ports?.forEach((p, i) => i < out.length && (out[i] = p.facesHost ? 1 : 0));
   return out;
 }
 
-/** Each port's line rate in Gbit/s (options.portRateGbps, set by the fabric); 0 = unshaped. */
+/** Each port's line rate in Gbit/s (env.ports, set by the target); 0 = unshaped. */
 function portRates(env: PipelineEnv): Float64Array {
   const out = new Float64Array(env.portCount);
-  const v = env.options.portRateGbps;
-  if (Array.isArray(v)) v.forEach((r, i) => i < out.length && typeof r === 'number' && (out[i] = r));
+  env.ports?.forEach((p, i) => i < out.length && (out[i] = p.rateGbps));
   return out;
 }
 
