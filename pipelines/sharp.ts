@@ -1,8 +1,7 @@
 import { defineProgram } from '../src/pipeline/program.js';
 import { declareCommonHeader, verifyCommonHeader } from '../src/pipeline/common-header.js';
-import { OFF_PROTOCOL } from '../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../src/wire/protocols.js';
-import { sharpHeaderLayout } from '../src/wire/sharp.js';
+import { sharpHeader } from '../src/wire/sharp.js';
 import { declareForwarding, declareSourceGuard, loadBalancingOf } from './lib/forwarding.js';
 import {
   aggregationMetadata, aggregationParserState, copyAggregationMetadata, declareAggregation, resetAggregationMetadata,
@@ -25,7 +24,7 @@ import {
  * walk up the tree only as far as the total has not come down; the protocol, and why one lost
  * frame anywhere is recovered by the workers' timeouts alone, is in src/wire/sharp.ts.
  *
- * Control-plane surface, beyond switchml's (names in src/topology/aggregation-manager.ts):
+ * Control-plane surface, beyond switchml's (names in src/wire/names/aggregation.ts):
  *   switchml_workers  + set_tree_child(childBit, numChildren, mcastGroup, slotBase, slotCount, parent)
  *                     + set_tree_parent(mcastGroup, slotBase, slotCount)
  *   register sharp_done        per slot copy: holds the job's total (1 bit)
@@ -40,13 +39,14 @@ export default defineProgram<AggregationMeta>({
   copyMetadata: copyAggregationMetadata,
   build(p, env) {
     const common = declareCommonHeader(p);
-    const agg = p.header('switchml', sharpHeaderLayout);
+    const agg = p.header('switchml', sharpHeader);
+    const protocol = common.type.field('protocol');
     p.parser({
       start: {
         extract: [common],
         verify: verifyCommonHeader,
         select: {
-          key: (pkt) => pkt.buf[OFF_PROTOCOL]!,
+          key: (pkt) => pkt.get(common, protocol),
           cases: [
             { value: PROTO_SWITCHML, next: 'aggregation' },
             { value: PROTO_SHARP, next: 'aggregation' },
@@ -54,7 +54,7 @@ export default defineProgram<AggregationMeta>({
           default: 'accept',
         },
       },
-      aggregation: aggregationParserState(agg),
+      aggregation: aggregationParserState(common, agg),
     });
     // Spoofed frames die at the edge, before they can contribute or be forwarded.
     const guard = declareSourceGuard(p);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineProgramDescriptor } from '../src/manifest/descriptor.js';
 import { int } from '../src/manifest/fields.js';
-import { SML_DEFAULT_ELEMENTS, SML_DEFAULT_SLOTS } from '../src/topology/aggregation-manager.js';
+import { SML_DEFAULT_ELEMENTS, SML_DEFAULT_SLOTS } from '../src/wire/names/aggregation.js';
 
 /** the packet sizes an aggregation job may use (tensor elements per packet and per slot) */
 export const ELEMENTS_PER_PACKET = [64, 256] as const;

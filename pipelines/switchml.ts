@@ -1,8 +1,7 @@
 import { defineProgram } from '../src/pipeline/program.js';
 import { declareCommonHeader, verifyCommonHeader } from '../src/pipeline/common-header.js';
-import { OFF_PROTOCOL } from '../src/wire/common-header.js';
 import { PROTO_SWITCHML } from '../src/wire/protocols.js';
-import { switchmlHeaderLayout } from '../src/wire/switchml.js';
+import { switchmlHeader } from '../src/wire/switchml.js';
 import { declareForwarding, declareSourceGuard, loadBalancingOf } from './lib/forwarding.js';
 import {
   aggregationMetadata, aggregationParserState, copyAggregationMetadata, declareAggregation, resetAggregationMetadata,
@@ -21,7 +20,8 @@ import {
  *   registers                   switchml_{values,bitmap,count,exponent,overflow,seq}, per slot
  *                               copy c = 2·slot + ver (values: c·elementsPerPacket + i)
  *   counter switchml_stats      indexed by SML_STAT_*
- * The names live in src/topology/aggregation-manager.ts, the controller that writes them.
+ * The names live in src/wire/names/aggregation.ts, shared with the controller that writes them
+ * (src/topology/aggregation-manager.ts).
  *
  * Options (env.options): `address` (this switch's loopback; UPDATEs to it are aggregated,
  * without it the program only forwards) and `aggregation: { slots, elementsPerPacket }`.
@@ -50,14 +50,15 @@ export default defineProgram<AggregationMeta>({
   copyMetadata: copyAggregationMetadata,
   build(p, env) {
     const common = declareCommonHeader(p);
-    const sml = p.header('switchml', switchmlHeaderLayout);
+    const sml = p.header('switchml', switchmlHeader);
+    const protocol = common.type.field('protocol');
     p.parser({
       start: {
         extract: [common],
         verify: verifyCommonHeader,
-        select: { key: (pkt) => pkt.buf[OFF_PROTOCOL]!, cases: [{ value: PROTO_SWITCHML, next: 'switchml' }], default: 'accept' },
+        select: { key: (pkt) => pkt.get(common, protocol), cases: [{ value: PROTO_SWITCHML, next: 'switchml' }], default: 'accept' },
       },
-      switchml: aggregationParserState(sml),
+      switchml: aggregationParserState(common, sml),
     });
     // Spoofed frames die at the edge, before they can contribute or be forwarded.
     const guard = declareSourceGuard(p);

@@ -2,20 +2,19 @@ import { defineProgram, type ProgramBuilder, type ProgramFactory } from '../../s
 import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import type { Packet } from '../../src/pipeline/packet.js';
 import type { GroupView, Table } from '../../src/pipeline/table.js';
-import { decrementTtl } from '../../src/pipeline/common-header.js';
-import { readU32 } from '../../src/wire/bytes.js';
-import { OFF_DST } from '../../src/wire/common-header.js';
-import { createLoadBalancer, fiveTupleHash, fmix32, type LoadBalancer, type LoadBalancingKind } from './load-balancing.js';
+import { commonHeaderOf } from '../../src/pipeline/common-header.js';
+import { FORWARD_ACTION, ROUTE_KEY, ROUTE_SELECTOR, ROUTE_TABLE } from '../../src/wire/names/forwarding.js';
+import { createLoadBalancer, FiveTuple, fmix32, type LoadBalancer, type LoadBalancingKind } from './load-balancing.js';
 import { declareSourceGuard } from './source-guard.js';
 
-export { fiveTupleHash, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
+export { FiveTuple, fmix32, loadBalancingOf, type LoadBalancingKind } from './load-balancing.js';
 export { declareSourceGuard } from './source-guard.js';
 
 /** 'l3': one next hop per route; the others: a load-balancing scheme over ECMP groups. */
 export type ForwardingKind = 'l3' | LoadBalancingKind;
 
 /**
- * A scheme of its own, outside load-balancing.ts: makes the member choice of one switch's
+ * A scheme of its own, outside load-balancing/: makes the member choice of one switch's
  * program (registers, counters and randomness declared on `p`). A forwarding program built
  * with it is a whole new scheme in one file (the README's worked example).
  */
@@ -34,31 +33,36 @@ export type BalancerFactory = <M>(p: ProgramBuilder<M>) => LoadBalancer<M>;
  * Compose it with anything else a program does (aggregation) by applying the returned table.
  */
 export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind | BalancerFactory): Table<M> {
+  const common = commonHeaderOf(p);
+  const dst = common.type.field('dst');
+  const ttl = common.type.field('ttl');
   const lb = kind === 'l3' ? null : typeof kind === 'function' ? kind(p) : createLoadBalancer(p, kind);
   const onForward = lb?.onForward?.bind(lb);
-  const forward = p.action('forward', [{ name: 'port', width: 16 }], (pkt, params) => {
-    if (decrementTtl(pkt.buf)) {
+  const forward = p.action(FORWARD_ACTION, [{ name: 'port', width: 16 }], (pkt, params) => {
+    // TTL 0 or 1: the frame dies here
+    const t = pkt.get(common, ttl);
+    if (t > 1) {
+      pkt.set(common, ttl, t - 1);
       pkt.sendToPort(params[0]!);
       if (onForward !== undefined) onForward(pkt, params[0]!);
     } else pkt.markToDrop();
   });
   const drop = p.action('drop', [], (pkt) => pkt.markToDrop());
-  const tuple = new Uint32Array(5);
-  const crc = p.hash('crc32');
+  const tuple = new FiveTuple(common, p.hash('crc32'));
   let hash: ((pkt: Packet<M>, group: GroupView<M>) => number) | null = null;
   if (kind !== 'l3') {
     hash =
       lb === null
-        ? (pkt) => fmix32(fiveTupleHash(pkt.buf, tuple, crc))
+        ? (pkt) => fmix32(tuple.hash(pkt))
         : (pkt, g) => (g.members.length === 0 ? 0 : lb.choose(pkt, g));
   }
   return p.table({
-    name: 'ipv4_lpm',
-    keys: [{ name: 'hdr.common.dst', match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, OFF_DST) }],
+    name: ROUTE_TABLE,
+    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => pkt.get(common, dst) }],
     actions: [forward, drop],
     defaultAction: drop,
     size: 16384,
-    selector: hash !== null ? { name: 'ecmp_selector', maxGroupSize: 64, hash } : undefined,
+    selector: hash !== null ? { name: ROUTE_SELECTOR, maxGroupSize: 64, hash } : undefined,
   });
 }
 

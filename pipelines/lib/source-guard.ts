@@ -1,8 +1,7 @@
 import type { ProgramBuilder } from '../../src/pipeline/program.js';
 import type { Packet } from '../../src/pipeline/packet.js';
-import { readU32 } from '../../src/wire/bytes.js';
-import { OFF_SRC } from '../../src/wire/common-header.js';
-import { SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../../src/topology/routing-controller.js';
+import { commonHeaderOf } from '../../src/pipeline/common-header.js';
+import { SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../../src/wire/names/forwarding.js';
 
 export interface SourceGuard<M> {
   /** true when the frame may go on; false when it was dropped as spoofed */
@@ -22,6 +21,8 @@ export interface SourceGuard<M> {
  * pipeline bench is the measure). Frames arriving on the recirculation port are past the edge.
  */
 export function declareSourceGuard<M>(p: ProgramBuilder<M>): SourceGuard<M> {
+  const common = commonHeaderOf(p);
+  const src = common.type.field('src');
   const ports = p.env.portCount;
   const expected = p.register(SOURCE_GUARD_REGISTER, 32, Math.max(1, ports));
   const spoofed = p.counter(SOURCE_GUARD_COUNTER, 1, 'packets');
@@ -30,7 +31,7 @@ export function declareSourceGuard<M>(p: ProgramBuilder<M>): SourceGuard<M> {
       const port = pkt.ingressPort;
       if (port < 0 || port >= ports) return true;
       const want = expected.read(port);
-      if (want === 0 || readU32(pkt.buf, OFF_SRC) === want) return true;
+      if (want === 0 || pkt.get(common, src) === want) return true;
       spoofed.count(0, pkt.buf.length);
       pkt.markToDrop();
       return false;

@@ -1,6 +1,6 @@
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Counter } from '../pipeline/externs/counter.js';
-import { SHARP_STAT_NAMES, SML_STAT_NAMES, SML_STATS_COUNTER } from '../topology/aggregation-manager.js';
+import { SHARP_STAT_NAMES, SML_STAT_NAMES, SML_STATS_COUNTER } from '../wire/names/aggregation.js';
 
 /**
  * What became of each frame a switch was given, one outcome per frame, read from the counters

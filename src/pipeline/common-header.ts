@@ -1,10 +1,10 @@
-import { checkCommonHeader, commonHeaderLayout, OFF_TTL } from '../wire/common-header.js';
+import { checkCommonHeader, commonHeader } from '../wire/common-header.js';
 import { HeaderType, type HeaderRef } from './header.js';
 import type { ProgramBuilder } from './program.js';
 import type { Packet } from './packet.js';
 
 /** The emulator's common frame header as a P4 header type, shared by every program. */
-export const commonHeaderType = new HeaderType('common', commonHeaderLayout);
+export const commonHeaderType = new HeaderType('common', commonHeader.layout);
 
 /**
  * The parser's verify step for the common header: a wrong version or a payload length that
@@ -20,10 +20,9 @@ export function declareCommonHeader<M>(p: ProgramBuilder<M>): HeaderRef {
   return p.header('common', commonHeaderType);
 }
 
-/** Decrements TTL in place; false when the frame must die (TTL was 0 or 1). */
-export function decrementTtl(buf: Uint8Array): boolean {
-  const ttl = buf[OFF_TTL]!;
-  if (ttl <= 1) return false;
-  buf[OFF_TTL] = ttl - 1;
-  return true;
+/** The common header instance a program declared (shared stages find it here, not by offset). */
+export function commonHeaderOf<M>(p: ProgramBuilder<M>): HeaderRef {
+  const ref = p.headers.find((h) => h.type === commonHeaderType);
+  if (ref === undefined) throw new Error('program declared no common header (declareCommonHeader first)');
+  return ref;
 }

@@ -42,6 +42,16 @@ export interface HeaderRef {
   readonly name: string;
 }
 
+/**
+ * A program's handles on the fields of a header instance it declared, looked up once at build
+ * time: `pkt.get(ref, F.slot)` on the hot path is an offset read, never a name lookup.
+ */
+export function fieldsOf<K extends string>(ref: HeaderRef, names: readonly K[]): Record<K, HeaderField> {
+  const out = {} as Record<K, HeaderField>;
+  for (const n of names) out[n] = ref.type.field(n);
+  return out;
+}
+
 export function readField(b: Uint8Array, base: number, f: HeaderField): number {
   const o = base + f.offset;
   return f.bytes === 4 ? readU32(b, o) : f.bytes === 2 ? readU16(b, o) : b[o]!;

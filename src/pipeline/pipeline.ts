@@ -8,6 +8,7 @@ import type { Counter } from './externs/counter.js';
 import type { Meter } from './externs/meter.js';
 import { ControlPlane } from './control-plane.js';
 import { summarizeResources, type ResourceSummary } from './resources.js';
+import type { PassClock } from './externs/touch-tracker.js';
 import type { ProgramInstance } from './instance.js';
 
 /** Where a packet goes when the pipeline is done with it. */
@@ -43,6 +44,7 @@ export class Pipeline<M = any> implements ProgramInstance<M> {
   private readonly pkt: Packet<M>;
   private readonly savedOffsets: Int32Array;
   private readonly headerCount: number;
+  private readonly passClock: PassClock;
 
   constructor(program: ProgramFactory<M>, readonly env: PipelineEnv) {
     this.program = program;
@@ -55,6 +57,7 @@ export class Pipeline<M = any> implements ProgramInstance<M> {
     this.meters = new Map(b.meters.map((m) => [m.name, m]));
     this.maxPasses = b.maxPasses;
     this.headerCount = b.headers.length;
+    this.passClock = b.passClock;
     this.pkt = new Packet<M>(this.headerCount, program.metadata());
     this.savedOffsets = new Int32Array(this.headerCount);
     this.controlPlane = new ControlPlane<M>(this);
@@ -71,6 +74,21 @@ export class Pipeline<M = any> implements ProgramInstance<M> {
       this.drops.error++;
       this.lastError = err;
     }
+    this.passClock.stop();
+  }
+
+  /**
+   * The registers some pass of a packet touched more than once (read, then written back; or
+   * two cells of one lane), with how many passes did and the most touches in one: what would
+   * not fit a target with one stateful ALU access per register per packet.
+   */
+  registerTouches(): Array<{ register: string; repeatedPasses: number; maxPerPass: number }> {
+    const out: Array<{ register: string; repeatedPasses: number; maxPerPass: number }> = [];
+    for (const r of this.registers.values()) {
+      const t = r.touches();
+      if (t.repeatedPasses > 0) out.push({ register: r.name, ...t });
+    }
+    return out;
   }
 
   resources(): ResourceSummary {
@@ -79,6 +97,7 @@ export class Pipeline<M = any> implements ProgramInstance<M> {
 
   private runPass(buf: Uint8Array, ingressPort: number, pass: number, emit: Emit): void {
     this.passes++;
+    this.passClock.start();
     const pkt = this.pkt;
     pkt.reset(buf, ingressPort, pass, this.env.clock.now());
     // Programs that can clear their metadata in place save an allocation per packet.
@@ -147,6 +166,8 @@ export class Pipeline<M = any> implements ProgramInstance<M> {
     ingressPort: number, pass: number, emit: Emit,
   ): void {
     const pkt = this.pkt;
+    // egress is its own pipeline: its register accesses are a pass of their own
+    this.passClock.start();
     pkt.buf = buf;
     pkt.egressPort = port;
     pkt.instance = instance;

@@ -2,11 +2,14 @@ import type { Clock } from '../net/clock.js';
 import type { Rng } from '../net/rng.js';
 import { HeaderType, type HeaderRef } from './header.js';
 import type { Structure } from 'buffer-layout';
+import { WireHeader } from '../wire/header-view.js';
 import type { Packet } from './packet.js';
 import { Parser, type ParserSpec } from './parser.js';
 import { noAction, type ActionDef, type ActionParam } from './action.js';
 import { Table, type TableSpec } from './table.js';
 import { Register } from './externs/register.js';
+import { RegisterAction } from './externs/register-action.js';
+import { PassClock } from './externs/touch-tracker.js';
 import { Counter, type CounterType } from './externs/counter.js';
 import { Meter } from './externs/meter.js';
 import { Hash, type HashAlgorithm } from './externs/hash.js';
@@ -69,12 +72,16 @@ export class ProgramBuilder<M> {
   parserSpec: ParserSpec<M> | null = null;
   /** bound on passes through the pipeline (1 + recirculations/resubmissions) */
   maxPasses = 4;
+  /** numbers the passes, so registers can count their accesses per pass */
+  readonly passClock = new PassClock();
 
   /** the switch's environment, for shared stages (e.g. pipelines/lib/forwarding.ts) that need it */
   constructor(readonly env: PipelineEnv) {}
 
-  header(name: string, layout: Structure<any> | HeaderType): HeaderRef {
-    const type = layout instanceof HeaderType ? layout : new HeaderType(name, layout);
+  /** Declares a header instance of a wire header (src/wire), a layout, or a header type. */
+  header(name: string, layout: Structure<any> | HeaderType | WireHeader<any>): HeaderRef {
+    const type =
+      layout instanceof HeaderType ? layout : new HeaderType(name, layout instanceof WireHeader ? layout.layout : layout);
     const ref = { index: this.headers.length, type, name };
     this.headers.push(ref);
     return ref;
@@ -95,10 +102,20 @@ export class ProgramBuilder<M> {
     return t;
   }
 
-  register(name: string, width: number, size: number, signed = false): Register {
+  /**
+   * A register array; `lanes` > 1 says the array is that many registers side by side (cell i
+   * in lane i mod lanes), each touched once per packet, as SwitchML keeps one per element.
+   */
+  register(name: string, width: number, size: number, signed = false, lanes = 1): Register {
     const r = new Register(name, width, size, signed);
+    r.trackTouches(this.passClock, lanes);
     this.registers.push(r);
     return r;
+  }
+
+  /** A named read-modify-write of one register cell, one access per packet (see register-action.ts). */
+  registerAction(name: string, register: Register, update: (old: number, arg: number) => number): RegisterAction {
+    return new RegisterAction(name, register, update);
   }
 
   counter(name: string, size: number, type: CounterType = 'packets_and_bytes'): Counter {

@@ -26,8 +26,8 @@
  * `minSlots` slots on every switch gets an AggregationUnavailableError naming the switch (and
  * hosts/allreduce/allreduce.ts falls back to the ring, ATP-style).
  *
- * The names below are the control-plane surface of pipelines/switchml.ts and pipelines/sharp.ts
- * (which import them from here: src never imports pipelines).
+ * The control-plane names it shares with pipelines/switchml.ts and pipelines/sharp.ts are in
+ * src/wire/names/aggregation.ts (re-exported here for older imports).
  */
 import type { Update } from '../pipeline/control-plane.js';
 import type { Programmable } from './routing-controller.js';
@@ -36,60 +36,13 @@ import { buildAggregationTree, type AggregationTree, type TreeChild } from './ag
 import { formatAddress } from './address-plan.js';
 import { findNode, nodeByName, portsOf, type Topology } from './types.js';
 
-export const SML_WORKERS_TABLE = 'switchml_workers';
-export const SML_WORKERS_KEY_SRC = 'hdr.common.src';
-export const SML_WORKERS_KEY_JOB = 'hdr.common.dstPort';
-export const SML_SET_WORKER = 'set_worker';
-export const SML_RESULT_DST_TABLE = 'switchml_result_dst';
-export const SML_RESULT_DST_KEY = 'std.instance';
-export const SML_SET_RESULT_DST = 'set_result_dst';
-export const SML_REG_VALUES = 'switchml_values';
-export const SML_REG_BITMAP = 'switchml_bitmap';
-export const SML_REG_COUNT = 'switchml_count';
-export const SML_REG_EXPONENT = 'switchml_exponent';
-export const SML_REG_OVERFLOW = 'switchml_overflow';
-export const SML_REG_SEQ = 'switchml_seq';
-export const SML_STATS_COUNTER = 'switchml_stats';
-
-/** Indices of the switchml_stats counter. */
-export const SML_STAT_UNKNOWN_WORKER = 0;
-export const SML_STAT_BAD_SLOT = 1;
-export const SML_STAT_MALFORMED = 2;
-export const SML_STAT_DUPLICATE = 3;
-export const SML_STAT_STALE = 4;
-/** a member's address (and job) on a port its frames cannot come from: not a contribution */
-export const SML_STAT_SPOOFED = 5;
-export const SML_STAT_AGGREGATED = 6;
-export const SML_STAT_COMPLETED = 7;
-export const SML_STAT_RESENT = 8;
-export const SML_STAT_NAMES = ['unknownWorker', 'badSlot', 'malformed', 'duplicate', 'stale', 'spoofed', 'aggregated', 'completed', 'resent'] as const;
-/** The drop reasons among them (the report's per-switch `aggregation` counters). */
-export const SML_DROP_REASONS = ['unknownWorker', 'badSlot', 'malformed', 'duplicate', 'stale', 'spoofed'] as const;
-
-/** pipelines/sharp.ts adds, on the same workers table: a tree child (contributions up) and the parent (results down). */
-export const SHARP_SET_CHILD = 'set_tree_child';
-export const SHARP_SET_PARENT = 'set_tree_parent';
-/** per slot copy: 1 once the copy holds the job's total (the root: on completion; below: when the parent's result came) */
-export const SHARP_REG_DONE = 'sharp_done';
-/** sharp's switchml_stats has these after SML_STAT_NAMES */
-export const SHARP_STAT_PARTIAL_UP = 9;
-export const SHARP_STAT_PARTIAL_RESENT = 10;
-export const SHARP_STAT_RESULT_DOWN = 11;
-export const SHARP_STAT_NAMES = [...SML_STAT_NAMES, 'partialUp', 'partialResent', 'resultDown'] as const;
-
-/**
- * The workers table's `ingressPort` parameter: the one port a member's frames reach this
- * switch on (its path from the member). ANY_PORT when shortest paths offer several (then only
- * the edge's source guard vouches for the address).
- */
-export const SML_ANY_PORT = 0xffff;
-
-/** The worker bitmap is one 32-bit register cell per slot copy. */
-export const SML_MAX_WORKERS = 32;
-export const SML_DEFAULT_SLOTS = 512;
-export const SML_DEFAULT_ELEMENTS = 64;
-/** Job ids are the frames' 16-bit dstPort. */
-export const SML_MAX_JOB_ID = 0xffff;
+// The names shared with the programs live with the wire format (src/wire/names/aggregation.ts).
+export {
+  SML_WORKERS_TABLE, SML_WORKERS_KEY_SRC, SML_WORKERS_KEY_JOB, SML_SET_WORKER, SML_RESULT_DST_TABLE, SML_RESULT_DST_KEY, SML_SET_RESULT_DST, SML_REG_VALUES, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_EXPONENT, SML_REG_OVERFLOW, SML_REG_SEQ, SML_STATS_COUNTER, SML_STAT_UNKNOWN_WORKER, SML_STAT_BAD_SLOT, SML_STAT_MALFORMED, SML_STAT_DUPLICATE, SML_STAT_STALE, SML_STAT_SPOOFED, SML_STAT_AGGREGATED, SML_STAT_COMPLETED, SML_STAT_RESENT, SML_STAT_NAMES, SML_DROP_REASONS, SHARP_SET_CHILD, SHARP_SET_PARENT, SHARP_REG_DONE, SHARP_STAT_PARTIAL_UP, SHARP_STAT_PARTIAL_RESENT, SHARP_STAT_RESULT_DOWN, SHARP_STAT_NAMES, SML_ANY_PORT, SML_MAX_WORKERS, SML_DEFAULT_SLOTS, SML_DEFAULT_ELEMENTS, SML_MAX_JOB_ID,
+} from '../wire/names/aggregation.js';
+import {
+  SML_WORKERS_TABLE, SML_WORKERS_KEY_SRC, SML_WORKERS_KEY_JOB, SML_SET_WORKER, SML_RESULT_DST_TABLE, SML_RESULT_DST_KEY, SML_SET_RESULT_DST, SML_REG_VALUES, SML_REG_BITMAP, SML_REG_COUNT, SML_REG_EXPONENT, SML_REG_OVERFLOW, SML_REG_SEQ, SML_STATS_COUNTER, SML_STAT_UNKNOWN_WORKER, SML_STAT_BAD_SLOT, SML_STAT_MALFORMED, SML_STAT_DUPLICATE, SML_STAT_STALE, SML_STAT_SPOOFED, SML_STAT_AGGREGATED, SML_STAT_COMPLETED, SML_STAT_RESENT, SML_STAT_NAMES, SML_DROP_REASONS, SHARP_SET_CHILD, SHARP_SET_PARENT, SHARP_REG_DONE, SHARP_STAT_PARTIAL_UP, SHARP_STAT_PARTIAL_RESENT, SHARP_STAT_RESULT_DOWN, SHARP_STAT_NAMES, SML_ANY_PORT, SML_MAX_WORKERS, SML_DEFAULT_SLOTS, SML_DEFAULT_ELEMENTS, SML_MAX_JOB_ID,
+} from '../wire/names/aggregation.js';
 
 /**
  * The switches cannot take the job (no free slots, too many children for a bitmap): not a

@@ -4,16 +4,9 @@ import { equalCostNextHopsFrom, nextHopPorts } from './shortest-paths.js';
 import { attachmentOf, nodeByName, portsOf, type Topology } from './types.js';
 import { hostPrefix } from './address-plan.js';
 
-/** The routing table every forwarding program exposes, and its action. */
-export const ROUTE_TABLE = 'ipv4_lpm';
-export const ROUTE_KEY = 'hdr.common.dst';
-export const FORWARD_ACTION = 'forward';
-/**
- * The edge's source guard (pipelines/lib/source-guard.ts): per port, the address a frame
- * entering there must carry as its source (0: not a host port), and its drop counter.
- */
-export const SOURCE_GUARD_REGISTER = 'source_guard';
-export const SOURCE_GUARD_COUNTER = 'source_guard_drops';
+// The names shared with the programs live with the wire format (src/wire/names/forwarding.ts).
+export { FORWARD_ACTION, ROUTE_KEY, ROUTE_TABLE, SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../wire/names/forwarding.js';
+import { FORWARD_ACTION, ROUTE_KEY, ROUTE_TABLE, SOURCE_GUARD_REGISTER } from '../wire/names/forwarding.js';
 
 /** What the controller needs of a switch: its control plane and what its program declares. */
 export interface Programmable {

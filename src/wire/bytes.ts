@@ -54,3 +54,8 @@ export function writeF32(b: Uint8Array, o: number, v: number): void {
   if (LITTLE) for (let i = 0; i < 4; i++) b[o + i] = f32b[3 - i]!;
   else for (let i = 0; i < 4; i++) b[o + i] = f32b[i]!;
 }
+
+/** buffer-layout works on Node Buffers; this views the same bytes without copying. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}

@@ -1,6 +1,6 @@
 import * as lo from 'buffer-layout';
-import { fieldsOf } from './layout-fields.js';
-import { readF64, readU16, readU32, writeF64, writeU16, writeU32 } from './bytes.js';
+import { WireHeader } from './header-view.js';
+import { asBuffer, readF64, readU16, readU32, writeF64, writeU16, writeU32 } from './bytes.js';
 import { allocFrame } from './frame-slab.js';
 
 /**
@@ -57,10 +57,9 @@ export const MAX_FRAME_BYTES = 9000;
 export const ECN_CE = 3;
 export const ECN_ECT0 = 2;
 
-export const H = fieldsOf(commonHeaderLayout, [
-  'version', 'type', 'ttl', 'ecn', 'flags', 'protocol', 'congestion', 'pathTag',
-  'src', 'dst', 'srcPort', 'dstPort', 'payloadLength', 'feedback', 'seq', 'timestamp',
-] as const);
+/** The common header at the front of every frame: field offsets, checked view, parse/emit. */
+export const commonHeader = new WireHeader('common', commonHeaderLayout, 0);
+export const H = commonHeader.fields;
 
 // Plain offsets for the hot path.
 export const OFF_VERSION = H.version.offset;
@@ -102,18 +101,15 @@ export type ParseResult = { ok: true; header: CommonHeader } | { ok: false; erro
 export function parseCommonHeader(b: Uint8Array): ParseResult {
   const error = checkCommonHeader(b);
   if (error) return { ok: false, error };
-  return { ok: true, header: commonHeaderLayout.decode(asBuffer(b)) };
+  return { ok: true, header: commonHeader.parse(b) };
 }
 
 /** Writes a header at the front of `b` (which must hold HEADER_BYTES + payloadLength). */
 export function encodeCommonHeader(h: CommonHeader, b: Uint8Array): void {
-  commonHeaderLayout.encode(h, asBuffer(b));
+  commonHeader.emit(h, b);
 }
 
-/** buffer-layout works on Node Buffers; this views the same bytes without copying. */
-export function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
+export { asBuffer };
 
 export interface FrameInit {
   type?: number;

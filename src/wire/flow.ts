@@ -1,4 +1,6 @@
+import * as lo from 'buffer-layout';
 import { HEADER_BYTES } from './common-header.js';
+import { WireHeader } from './header-view.js';
 
 /**
  * PROTO_FLOW frames: the reliable flows of the `flows` workload (hosts/flows/flows.ts).
@@ -21,10 +23,21 @@ export const FLOW_ACK = 2;
 export const FLOW_FLAG_RETRANSMIT = 0x01;
 export const FLOW_BASE_PORT = 5000;
 
-export const FLOW_OFF_JOB = HEADER_BYTES;
-export const FLOW_OFF_FLOW = HEADER_BYTES + 4;
-export const FLOW_OFF_VALUE = HEADER_BYTES + 8;
-export const FLOW_HEADER_BYTES = 12;
+export interface FlowHeader {
+  job: number;
+  reserved: number;
+  flow: number;
+  value: number;
+}
+
+export const flowHeaderLayout = lo.struct<FlowHeader>([lo.u16be('job'), lo.u16be('reserved'), lo.u32be('flow'), lo.u32be('value')]);
+
+/** The header right after the common header: offsets, checked view, parse/emit. */
+export const flowHeader = new WireHeader('flow', flowHeaderLayout, HEADER_BYTES);
+export const FLOW_OFF_JOB = flowHeader.fields.job.at;
+export const FLOW_OFF_FLOW = flowHeader.fields.flow.at;
+export const FLOW_OFF_VALUE = flowHeader.fields.value.at;
+export const FLOW_HEADER_BYTES = flowHeader.span;
 export const FLOW_OFF_DATA = HEADER_BYTES + FLOW_HEADER_BYTES;
 /** flow bytes per DATA frame: a 1500-byte MTU's worth */
 export const FLOW_MSS = 1400;

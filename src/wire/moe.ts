@@ -1,5 +1,5 @@
 import * as lo from 'buffer-layout';
-import { fieldsOf } from './layout-fields.js';
+import { WireHeader } from './header-view.js';
 import { HEADER_BYTES } from './common-header.js';
 
 /**
@@ -26,7 +26,19 @@ import { HEADER_BYTES } from './common-header.js';
  * then, in DATA frames, `rows` rows of: token u32, expert u16, choice u8, reserved u8, and
  * elemCount float32 elements.
  */
-export const moeHeaderLayout = lo.struct([
+export interface MoeHeader {
+  phase: number;
+  flags: number;
+  job: number;
+  value: number;
+  firstRow: number;
+  rows: number;
+  reserved: number;
+  elemOffset: number;
+  elemCount: number;
+}
+
+export const moeHeaderLayout = lo.struct<MoeHeader>([
   lo.u8('phase'),
   lo.u8('flags'),
   lo.u16be('job'),
@@ -46,16 +58,18 @@ export const MOE_FLAG_RETRANSMIT = 0x01;
 /** RoCEv2's UDP port: the all-to-all is the traffic RDMA NICs carry in MoE training */
 export const MOE_PORT = 4791;
 
-export const MOE = fieldsOf(moeHeaderLayout, ['phase', 'flags', 'job', 'value', 'firstRow', 'rows', 'elemOffset', 'elemCount'] as const);
-export const MOE_HEADER_BYTES = moeHeaderLayout.span;
-export const MOE_OFF_PHASE = HEADER_BYTES + MOE.phase.offset;
-export const MOE_OFF_FLAGS = HEADER_BYTES + MOE.flags.offset;
-export const MOE_OFF_JOB = HEADER_BYTES + MOE.job.offset;
-export const MOE_OFF_VALUE = HEADER_BYTES + MOE.value.offset;
-export const MOE_OFF_FIRST_ROW = HEADER_BYTES + MOE.firstRow.offset;
-export const MOE_OFF_ROWS = HEADER_BYTES + MOE.rows.offset;
-export const MOE_OFF_ELEM_OFFSET = HEADER_BYTES + MOE.elemOffset.offset;
-export const MOE_OFF_ELEM_COUNT = HEADER_BYTES + MOE.elemCount.offset;
+/** The header right after the common header: offsets, checked view, parse/emit. */
+export const moeHeader = new WireHeader('moe', moeHeaderLayout, HEADER_BYTES);
+export const MOE = moeHeader.fields;
+export const MOE_HEADER_BYTES = moeHeader.span;
+export const MOE_OFF_PHASE = MOE.phase.at;
+export const MOE_OFF_FLAGS = MOE.flags.at;
+export const MOE_OFF_JOB = MOE.job.at;
+export const MOE_OFF_VALUE = MOE.value.at;
+export const MOE_OFF_FIRST_ROW = MOE.firstRow.at;
+export const MOE_OFF_ROWS = MOE.rows.at;
+export const MOE_OFF_ELEM_OFFSET = MOE.elemOffset.at;
+export const MOE_OFF_ELEM_COUNT = MOE.elemCount.at;
 export const MOE_OFF_DATA = HEADER_BYTES + MOE_HEADER_BYTES;
 /** bytes of an ACK frame */
 export const MOE_ACK_BYTES = MOE_OFF_DATA;

@@ -1,5 +1,5 @@
 import * as lo from 'buffer-layout';
-import { fieldsOf } from './layout-fields.js';
+import { WireHeader } from './header-view.js';
 import { HEADER_BYTES } from './common-header.js';
 
 /**
@@ -8,7 +8,16 @@ import { HEADER_BYTES } from './common-header.js';
  * elements after this header, ACK frames acknowledge one `seq` and carry nothing.
  * Same length as the SwitchML header, so both algorithms pay the same per-frame overhead.
  */
-export const ringHeaderLayout = lo.struct([
+export interface RingHeader {
+  kind: number;
+  flags: number;
+  iteration: number;
+  step: number;
+  reserved: number;
+  chunk: number;
+}
+
+export const ringHeaderLayout = lo.struct<RingHeader>([
   lo.u8('kind'),
   lo.u8('flags'),
   lo.u16be('iteration'),
@@ -20,12 +29,14 @@ export const ringHeaderLayout = lo.struct([
 export const RING_DATA = 1;
 export const RING_ACK = 2;
 
-export const RING = fieldsOf(ringHeaderLayout, ['kind', 'flags', 'iteration', 'step', 'chunk'] as const);
-export const RING_HEADER_BYTES = ringHeaderLayout.span;
+/** The header right after the common header: offsets, checked view, parse/emit. */
+export const ringHeader = new WireHeader('ring', ringHeaderLayout, HEADER_BYTES);
+export const RING = ringHeader.fields;
+export const RING_HEADER_BYTES = ringHeader.span;
 /** absolute offsets in the frame */
-export const RING_OFF_KIND = HEADER_BYTES + RING.kind.offset;
-export const RING_OFF_FLAGS = HEADER_BYTES + RING.flags.offset;
-export const RING_OFF_ITERATION = HEADER_BYTES + RING.iteration.offset;
-export const RING_OFF_STEP = HEADER_BYTES + RING.step.offset;
-export const RING_OFF_CHUNK = HEADER_BYTES + RING.chunk.offset;
+export const RING_OFF_KIND = RING.kind.at;
+export const RING_OFF_FLAGS = RING.flags.at;
+export const RING_OFF_ITERATION = RING.iteration.at;
+export const RING_OFF_STEP = RING.step.at;
+export const RING_OFF_CHUNK = RING.chunk.at;
 export const RING_OFF_DATA = HEADER_BYTES + RING_HEADER_BYTES;

@@ -40,6 +40,7 @@
  */
 export {
   switchmlHeaderLayout as sharpHeaderLayout,
+  switchmlHeader as sharpHeader,
   SML_UPDATE as SHARP_UPDATE,
   SML_RESULT as SHARP_RESULT,
   SML_FLAG_RETRANSMIT as SHARP_FLAG_RETRANSMIT,

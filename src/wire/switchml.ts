@@ -1,7 +1,7 @@
 import * as lo from 'buffer-layout';
-import { fieldsOf } from './layout-fields.js';
-import { HEADER_BYTES, makeFrame } from './common-header.js';
-import { writeI32, writeU16, writeU32 } from './bytes.js';
+import { WireHeader } from './header-view.js';
+import { HEADER_BYTES, commonHeader, makeFrame, type CommonHeader } from './common-header.js';
+import { readI32, writeI32 } from './bytes.js';
 
 /**
  * SwitchML-style aggregation header, after the common header; `elementCount` signed 32-bit
@@ -14,7 +14,17 @@ import { writeI32, writeU16, writeU32 } from './bytes.js';
  *   this slot (float32 only); on a RESULT, the maximum over all workers
  * - packet: the stream's packet index, echoed back in the result
  */
-export const switchmlHeaderLayout = lo.struct([
+export interface SwitchmlHeader {
+  kind: number;
+  flags: number;
+  slot: number;
+  ver: number;
+  exponent: number;
+  elementCount: number;
+  packet: number;
+}
+
+export const switchmlHeaderLayout = lo.struct<SwitchmlHeader>([
   lo.u8('kind'),
   lo.u8('flags'),
   lo.u16be('slot'),
@@ -30,15 +40,17 @@ export const SML_RESULT = 2;
 export const SML_FLAG_RETRANSMIT = 1;
 export const SML_FLAG_OVERFLOW = 2;
 
-export const SML = fieldsOf(switchmlHeaderLayout, ['kind', 'flags', 'slot', 'ver', 'exponent', 'elementCount', 'packet'] as const);
-export const SML_HEADER_BYTES = switchmlHeaderLayout.span;
-export const SML_OFF_KIND = HEADER_BYTES + SML.kind.offset;
-export const SML_OFF_FLAGS = HEADER_BYTES + SML.flags.offset;
-export const SML_OFF_SLOT = HEADER_BYTES + SML.slot.offset;
-export const SML_OFF_VER = HEADER_BYTES + SML.ver.offset;
-export const SML_OFF_EXPONENT = HEADER_BYTES + SML.exponent.offset;
-export const SML_OFF_COUNT = HEADER_BYTES + SML.elementCount.offset;
-export const SML_OFF_PACKET = HEADER_BYTES + SML.packet.offset;
+/** The header right after the common header: offsets, checked view, parse/emit. */
+export const switchmlHeader = new WireHeader('switchml', switchmlHeaderLayout, HEADER_BYTES);
+export const SML = switchmlHeader.fields;
+export const SML_HEADER_BYTES = switchmlHeader.span;
+export const SML_OFF_KIND = SML.kind.at;
+export const SML_OFF_FLAGS = SML.flags.at;
+export const SML_OFF_SLOT = SML.slot.at;
+export const SML_OFF_VER = SML.ver.at;
+export const SML_OFF_EXPONENT = SML.exponent.at;
+export const SML_OFF_COUNT = SML.elementCount.at;
+export const SML_OFF_PACKET = SML.packet.at;
 export const SML_OFF_DATA = HEADER_BYTES + SML_HEADER_BYTES;
 
 /** A SwitchML frame in plain form, for tests and tools (the hot paths write fields in place). */
@@ -59,13 +71,24 @@ export interface SwitchmlFrameInit {
 
 export function encodeSwitchmlFrame(i: SwitchmlFrameInit): Uint8Array {
   const f = makeFrame({ protocol: i.protocol, src: i.src, dst: i.dst, dstPort: i.job }, SML_HEADER_BYTES + 4 * i.values.length);
-  f[SML_OFF_KIND] = i.kind;
-  f[SML_OFF_FLAGS] = i.flags ?? 0;
-  writeU16(f, SML_OFF_SLOT, i.slot);
-  f[SML_OFF_VER] = i.ver;
-  f[SML_OFF_EXPONENT] = (i.exponent ?? 0) & 0xff;
-  writeU16(f, SML_OFF_COUNT, i.values.length);
-  writeU32(f, SML_OFF_PACKET, i.packet);
+  switchmlHeader.emit(
+    { kind: i.kind, flags: i.flags ?? 0, slot: i.slot, ver: i.ver, exponent: i.exponent ?? 0, elementCount: i.values.length, packet: i.packet },
+    f,
+  );
   i.values.forEach((v, k) => writeI32(f, SML_OFF_DATA + 4 * k, v));
   return f;
+}
+
+/** A SwitchML (or SHARP) frame parsed: both headers and the values that follow them. */
+export interface SwitchmlFrame {
+  readonly common: CommonHeader;
+  readonly header: SwitchmlHeader;
+  readonly values: number[];
+}
+
+/** Parses a frame whose headers fit; reads `elementCount` values, as many as the frame holds. */
+export function parseSwitchmlFrame(f: Uint8Array): SwitchmlFrame {
+  const header = switchmlHeader.parse(f);
+  const n = Math.min(header.elementCount, Math.floor((f.length - SML_OFF_DATA) / 4));
+  return { common: commonHeader.parse(f), header, values: Array.from({ length: n }, (_, k) => readI32(f, SML_OFF_DATA + 4 * k)) };
 }

@@ -16,12 +16,12 @@ import { validateScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { nodeByName } from '../../src/topology/types.js';
-import { writeU16, writeU32 } from '../../src/wire/bytes.js';
-import { makeFrame, OFF_SRC } from '../../src/wire/common-header.js';
+import { writeU32 } from '../../src/wire/bytes.js';
+import { commonHeader, makeFrame } from '../../src/wire/common-header.js';
 import { PROTO_FLOW, PROTO_RING, PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
-import { FLOW_BASE_PORT, FLOW_DATA, FLOW_HEADER_BYTES, FLOW_OFF_FLOW, FLOW_OFF_JOB, FLOW_OFF_VALUE } from '../../src/wire/flow.js';
+import { FLOW_BASE_PORT, FLOW_DATA, FLOW_HEADER_BYTES, flowHeader } from '../../src/wire/flow.js';
 import {
-  SML_HEADER_BYTES, SML_OFF_COUNT, SML_OFF_KIND, SML_OFF_PACKET, SML_OFF_SLOT, SML_OFF_VER, SML_UPDATE, encodeSwitchmlFrame,
+  SML_HEADER_BYTES, SML_OFF_DATA, SML_UPDATE, encodeSwitchmlFrame, switchmlHeader,
 } from '../../src/wire/switchml.js';
 
 /** An attack: frames the attacker host sends, each at a virtual time (ns). */
@@ -118,9 +118,10 @@ describe('source guard at the edge', () => {
       Array.from({ length: 30 }, (_, flow) => ['h0', 'h1'].map((dst) => {
         // job 1; a port no planned flow uses
         const frame = makeFrame({ type: FLOW_DATA, protocol: PROTO_FLOW, src: address(f, 'h2'), dst: address(f, dst), srcPort: 1, dstPort: FLOW_BASE_PORT + 1, seq: 0 }, FLOW_HEADER_BYTES + 1400);
-        writeU16(frame, FLOW_OFF_JOB, 1);
-        writeU32(frame, FLOW_OFF_FLOW, flow);
-        writeU32(frame, FLOW_OFF_VALUE, 4096);
+        const h = flowHeader.view(frame);
+        h.job = 1;
+        h.flow = flow;
+        h.value = 4096;
         return { atNs: 0, frame };
       })).flat(),
     );
@@ -168,13 +169,14 @@ describe('source guard at the edge', () => {
             const src = typeof a.src === 'number' ? a.src >>> 0 : address(f, a.src);
             const [protocol, job] = a.app;
             const frame = makeFrame({ protocol: protocol!, src, dst: address(f, a.dst), srcPort: a.srcPort, dstPort: job!, seq: a.seq }, SML_HEADER_BYTES + 4 * a.elements);
-            frame[SML_OFF_KIND] = a.kind;
-            writeU16(frame, SML_OFF_SLOT, a.consistent ? (a.packet - 1) % 8 : a.slot);
-            frame[SML_OFF_VER] = a.consistent ? Math.floor((a.packet - 1) / 8) & 1 : a.ver;
-            writeU16(frame, SML_OFF_COUNT, a.elements);
-            writeU32(frame, SML_OFF_PACKET, a.packet);
-            for (let o = SML_OFF_PACKET + 4; o + 4 <= frame.length; o += 4) writeU32(frame, o, a.fill >>> 0);
-            writeU32(frame, OFF_SRC, src);
+            const h = switchmlHeader.view(frame);
+            h.kind = a.kind;
+            h.slot = a.consistent ? (a.packet - 1) % 8 : a.slot;
+            h.ver = a.consistent ? Math.floor((a.packet - 1) / 8) & 1 : a.ver;
+            h.elementCount = a.elements;
+            h.packet = a.packet;
+            for (let o = SML_OFF_DATA; o + 4 <= frame.length; o += 4) writeU32(frame, o, a.fill >>> 0);
+            commonHeader.view(frame).src = src;
             return { atNs: a.atUs * 1000, frame };
           }),
           // the burst again every 2 µs over the run's first 4 ms of virtual time (a call takes ~10 µs)

@@ -28,12 +28,9 @@ import { buildAggregationTree } from '../../src/topology/aggregation-tree.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 import { lowestCommonAncestors } from '../../src/topology/shortest-paths.js';
 import { areAdjacent, attachmentOf, type Topology } from '../../src/topology/types.js';
-import { readI32, readU16, readU32 } from '../../src/wire/bytes.js';
-import { OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import {
-  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
-  SML_OFF_KIND, SML_OFF_PACKET, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
+  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame, parseSwitchmlFrame,
 } from '../../src/wire/switchml.js';
 import { aggregationFabric, aggregationScenario, allreduceRuns, expectPoolsFree, rateArb, type AggregationScenarioOptions } from './helpers.js';
 
@@ -80,18 +77,10 @@ interface Out {
   values: number[];
 }
 
+/** A frame the switch sent, parsed by the wire format (src/wire/switchml.ts), with its port. */
 function decode(port: number, f: Uint8Array): Out {
-  const n = readU16(f, SML_OFF_COUNT);
-  return {
-    port,
-    src: readU32(f, OFF_SRC),
-    dst: readU32(f, OFF_DST),
-    kind: f[SML_OFF_KIND]!,
-    flags: f[SML_OFF_FLAGS]!,
-    exponent: (f[SML_OFF_EXPONENT]! << 24) >> 24,
-    seq: readU32(f, SML_OFF_PACKET),
-    values: Array.from({ length: n }, (_, i) => readI32(f, SML_OFF_DATA + 4 * i)),
-  };
+  const { common, header, values } = parseSwitchmlFrame(f);
+  return { port, src: common.src, dst: common.dst, kind: header.kind, flags: header.flags, exponent: header.exponent, seq: header.packet, values };
 }
 
 /**
@@ -153,6 +142,19 @@ function rig(parent = PARENT) {
 }
 
 describe('sharp pipeline', () => {
+  it('touches each register once per packet, done included (tested and set in one access), except bitmap, count and seq', () => {
+    const { round, send, p } = rig();
+    round(0, 1, 9, [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]]);
+    const result = { src: PARENT, kind: SML_RESULT, slot: 0, ver: 1, seq: 9, values: [6, 6, 6, 6] };
+    send(result, PARENT_PORT);
+    send(result, PARENT_PORT);
+    send({ src: KIDS[1]!, slot: 0, ver: 1, seq: 9, values: [2, 2, 2, 2], flags: SML_FLAG_RETRANSMIT }, 1);
+    round(1, 0, 10, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]);
+    send({ src: KIDS[0]!, slot: 1, ver: 0, seq: 10, values: [1, 0, 0, 0], flags: SML_FLAG_RETRANSMIT }, 0);
+    expect(p.drops.error).toBe(0);
+    expect(p.registerTouches().map((t) => t.register)).toEqual([SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ]);
+  });
+
   it('below the root: aggregates its children and sends ONE partial to its parent, src rewritten to itself', () => {
     const { round, stat, p } = rig();
     const out = round(1, 0, 5, [[1, 2, 3, 4], [10, 20, 30, 40], [100, -200, 300, -400]]);

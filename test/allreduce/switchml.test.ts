@@ -23,12 +23,11 @@ import {
 } from '../../src/topology/aggregation-manager.js';
 import { aggregationFabric, aggregationScenario, allreduceRuns, rateArb, type AggregationScenarioOptions } from './helpers.js';
 import { nodeByName } from '../../src/topology/types.js';
-import { readI32, readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
-import { makeFrame, OFF_DST, OFF_SRC } from '../../src/wire/common-header.js';
+import { writeU16 } from '../../src/wire/bytes.js';
+import { makeFrame } from '../../src/wire/common-header.js';
 import { PROTO_PING, PROTO_SWITCHML } from '../../src/wire/protocols.js';
 import {
-  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_OFF_DATA, SML_OFF_EXPONENT, SML_OFF_FLAGS,
-  SML_OFF_KIND, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame,
+  SML_FLAG_OVERFLOW, SML_FLAG_RETRANSMIT, SML_OFF_COUNT, SML_RESULT, SML_UPDATE, encodeSwitchmlFrame, parseSwitchmlFrame,
 } from '../../src/wire/switchml.js';
 
 // ---- the pipeline alone ----------------------------------------------------------------------
@@ -69,17 +68,10 @@ interface Out {
   values: number[];
 }
 
+/** A frame the switch sent, parsed by the wire format (src/wire/switchml.ts), with its port. */
 function decode(port: number, f: Uint8Array): Out {
-  const n = readU16(f, SML_OFF_COUNT);
-  return {
-    port,
-    src: readU32(f, OFF_SRC),
-    dst: readU32(f, OFF_DST),
-    kind: f[SML_OFF_KIND]!,
-    flags: f[SML_OFF_FLAGS]!,
-    exponent: (f[SML_OFF_EXPONENT]! << 24) >> 24,
-    values: Array.from({ length: n }, (_, i) => readI32(f, SML_OFF_DATA + 4 * i)),
-  };
+  const { common, header, values } = parseSwitchmlFrame(f);
+  return { port, src: common.src, dst: common.dst, kind: header.kind, flags: header.flags, exponent: header.exponent, values };
 }
 
 /** A switchml pipeline with `workers` workers of job JOB on slots 2..5; worker i behind port i. */
@@ -126,6 +118,20 @@ function rig(workers = 3, options: Record<string, unknown> = {}) {
 }
 
 describe('switchml pipeline', () => {
+  it('touches each register once per packet through RegisterActions, except bitmap, count and seq (read before the round decision, written after)', () => {
+    const { send, p } = rig();
+    for (let seq = 5; seq < 9; seq++) {
+      const ver = seq & 1;
+      for (let w = 0; w < 3; w++) send({ src: WORKER[w]!, slot: 1, ver, seq, values: [seq, w, 3, 4] }, w);
+    }
+    // a retransmission of a completed round, and a duplicate in a round in progress
+    send({ src: WORKER[0]!, slot: 1, ver: 0, seq: 8, values: [8, 0, 3, 4] }, 0);
+    send({ src: WORKER[0]!, slot: 2, ver: 0, seq: 9, values: [1, 1, 1, 1] }, 0);
+    send({ src: WORKER[0]!, slot: 2, ver: 0, seq: 9, values: [1, 1, 1, 1] }, 0);
+    expect(p.drops.error).toBe(0);
+    expect(p.registerTouches().map((t) => t.register)).toEqual([SML_REG_BITMAP, SML_REG_COUNT, SML_REG_SEQ]);
+  });
+
   it('aggregates n contributions and multicasts the sum and max exponent, each copy addressed to its worker', () => {
     const { send, stat, p } = rig();
     expect(send({ src: WORKER[0]!, slot: 1, ver: 0, seq: 5, values: [1, 2, 3, 4], exponent: -3 })).toEqual([]);
