@@ -3,6 +3,7 @@ import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/comm
 import type { Packet } from '../../src/pipeline/packet.js';
 import type { GroupView, Table } from '../../src/pipeline/table.js';
 import { commonHeaderOf } from '../../src/pipeline/common-header.js';
+import { readU32 } from '../../src/wire/bytes.js';
 import { FORWARD_ACTION, ROUTE_KEY, ROUTE_SELECTOR, ROUTE_TABLE } from '../../src/wire/names/forwarding.js';
 import { createLoadBalancer, FiveTuple, fmix32, type LoadBalancer, type LoadBalancingKind } from './load-balancing.js';
 import { declareSourceGuard } from './source-guard.js';
@@ -38,11 +39,18 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind 
   const ttl = common.type.field('ttl');
   const lb = kind === 'l3' ? null : typeof kind === 'function' ? kind(p) : createLoadBalancer(p, kind);
   const onForward = lb?.onForward?.bind(lb);
+  // Every routed packet passes here: the field places are taken from the declaration once and
+  // read at the header instance's place with the width's own read (pkt.get's generic width
+  // dispatch cost ecmp ~15 % in \`ina bench pipeline\`).
+  if (dst.bytes !== 4 || ttl.bytes !== 1) throw new Error(`forwarding: ${common.type.name} needs a 4-byte dst and a 1-byte ttl`);
+  const dstAt = dst.offset;
+  const ttlAt = ttl.offset;
   const forward = p.action(FORWARD_ACTION, [{ name: 'port', width: 16 }], (pkt, params) => {
     // TTL 0 or 1: the frame dies here
-    const t = pkt.get(common, ttl);
+    const o = pkt.offsetOf(common) + ttlAt;
+    const t = pkt.buf[o]!;
     if (t > 1) {
-      pkt.set(common, ttl, t - 1);
+      pkt.buf[o] = t - 1;
       pkt.sendToPort(params[0]!);
       if (onForward !== undefined) onForward(pkt, params[0]!);
     } else pkt.markToDrop();
@@ -58,7 +66,7 @@ export function declareForwarding<M>(p: ProgramBuilder<M>, kind: ForwardingKind 
   }
   return p.table({
     name: ROUTE_TABLE,
-    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => pkt.get(common, dst) }],
+    keys: [{ name: ROUTE_KEY, match: 'lpm', width: 32, read: (pkt) => readU32(pkt.buf, pkt.offsetOf(common) + dstAt) }],
     actions: [forward, drop],
     defaultAction: drop,
     size: 16384,

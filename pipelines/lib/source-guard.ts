@@ -1,6 +1,7 @@
 import type { ProgramBuilder } from '../../src/pipeline/program.js';
 import type { Packet } from '../../src/pipeline/packet.js';
 import { commonHeaderOf } from '../../src/pipeline/common-header.js';
+import { readU32 } from '../../src/wire/bytes.js';
 import { SOURCE_GUARD_COUNTER, SOURCE_GUARD_REGISTER } from '../../src/wire/names/forwarding.js';
 
 export interface SourceGuard<M> {
@@ -23,6 +24,9 @@ export interface SourceGuard<M> {
 export function declareSourceGuard<M>(p: ProgramBuilder<M>): SourceGuard<M> {
   const common = commonHeaderOf(p);
   const src = common.type.field('src');
+  // every frame passes here: the field's place once, then a plain 32-bit read (see forwarding.ts)
+  if (src.bytes !== 4) throw new Error(`source guard: ${common.type.name}.src must be 4 bytes`);
+  const srcAt = src.offset;
   const ports = p.env.portCount;
   const expected = p.register(SOURCE_GUARD_REGISTER, 32, Math.max(1, ports));
   const spoofed = p.counter(SOURCE_GUARD_COUNTER, 1, 'packets');
@@ -31,7 +35,7 @@ export function declareSourceGuard<M>(p: ProgramBuilder<M>): SourceGuard<M> {
       const port = pkt.ingressPort;
       if (port < 0 || port >= ports) return true;
       const want = expected.read(port);
-      if (want === 0 || pkt.get(common, src) === want) return true;
+      if (want === 0 || readU32(pkt.buf, pkt.offsetOf(common) + srcAt) === want) return true;
       spoofed.count(0, pkt.buf.length);
       pkt.markToDrop();
       return false;
