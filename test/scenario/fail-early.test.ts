@@ -5,18 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
+import { scenarioErrorOf } from './helpers.js';
 
 const FILE = 's.yaml';
 
-function errorOf(text: string): ScenarioError {
-  try {
-    parseScenario(text, FILE);
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
+const errorOf = (text: string): ScenarioError => scenarioErrorOf(text, FILE);
 
 describe('bounds in messages', () => {
   it('bytes: -1 names the field bound (at least 1 byte), as bytes: 0 does', () => {

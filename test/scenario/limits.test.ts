@@ -10,20 +10,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
 import { loadScenario, parseScenario, ScenarioError } from '../../src/scenario/load.js';
+import { scenarioErrorOf } from './helpers.js';
 import { MAX_PROBLEMS_LISTED } from '../../src/scenario/problem.js';
 import { duplicateKeys, MAX_NESTING, MAX_SCENARIO_BYTES, tooDeep } from '../../src/scenario/yaml-limits.js';
 
 const FILE = 'big.yaml';
 
-function errorOf(text: string): ScenarioError {
-  try {
-    parseScenario(text, FILE);
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
+const errorOf = (text: string): ScenarioError => scenarioErrorOf(text, FILE);
 
 const lines = (e: Error) => e.message.split('\n');
 

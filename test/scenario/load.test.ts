@@ -3,21 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { linkSettingsFor } from '../../src/scenario/link-settings.js';
 import { resolveHosts } from '../../src/scenario/host-selector.js';
 import { loadScenario, parseScenario, ScenarioError, validateScenario } from '../../src/scenario/load.js';
+import { scenarioErrorOf } from './helpers.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { buildTopology } from '../../src/topology/from-spec.js';
 
 const FILE = 'broken.yaml';
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-function errorOf(text: string): ScenarioError {
-  try {
-    parseScenario(text, FILE);
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
+const errorOf = (text: string): ScenarioError => scenarioErrorOf(text, FILE);
 
 describe('the contract example', () => {
   it('parses, with what it says', () => {
