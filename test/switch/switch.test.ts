@@ -5,12 +5,11 @@ import type { FrameHandler, Port } from '../../src/net/port.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimClock } from '../../src/net/sim-clock.js';
 import { SimTransport } from '../../src/net/sim-transport.js';
-import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
 import type { Update } from '../../src/pipeline/control-plane.js';
-import { defineProgram, type ProgramFactory } from '../../src/pipeline/program.js';
+import type { ProgramFactory } from '../../src/pipeline/program.js';
+import { probeProgram } from './helpers.js';
 import { Switch } from '../../src/switch/switch.js';
-import { readU16 } from '../../src/wire/bytes.js';
-import { HEADER_BYTES, makeFrame, OFF_DSTPORT, OFF_TTL } from '../../src/wire/common-header.js';
+import { HEADER_BYTES, makeFrame, OFF_TTL } from '../../src/wire/common-header.js';
 
 /** A port that records what the switch sends and lets the test hand it frames. */
 class FakePort implements Port {
@@ -217,28 +216,6 @@ describe('switch target counters', () => {
     expect(sw.pipeline.env.switchName).toBe('sw0');
   });
 });
-
-/** Sends each frame to the port in its dstPort field (0xffff: to port -2); egress records the queue depth. */
-function probeProgram(seenQueue: number[]) {
-  return defineProgram<Record<string, never>>({
-    name: 'probe',
-    description: 'port chosen by the frame',
-    metadata: () => ({}),
-    build(p) {
-      const common = declareCommonHeader(p);
-      p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });
-      return {
-        ingress(pkt) {
-          const port = readU16(pkt.buf, OFF_DSTPORT);
-          pkt.sendToPort(port === 0xffff ? -2 : port);
-        },
-        egress(pkt) {
-          seenQueue.push(pkt.egressQueueBytes);
-        },
-      };
-    },
-  });
-}
 
 describe('switch target and the pipeline', () => {
   it('egress sees the egress port\'s queued bytes', () => {

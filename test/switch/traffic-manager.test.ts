@@ -6,28 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { LinkPort, linkConfig, queueConfigOf, type LinkConfig } from '../../src/net/link-shaper.js';
 import { createRng } from '../../src/net/rng.js';
 import { SimTransport } from '../../src/net/sim-transport.js';
-import { declareCommonHeader, verifyCommonHeader } from '../../src/pipeline/common-header.js';
-import { defineProgram } from '../../src/pipeline/program.js';
+import { probeProgram } from './helpers.js';
 import { Switch } from '../../src/switch/switch.js';
-import { readU16 } from '../../src/wire/bytes.js';
-import { ECN_CE, ECN_ECT0, HEADER_BYTES, makeFrame, OFF_DSTPORT, OFF_ECN } from '../../src/wire/common-header.js';
-
-/** Sends each frame to the port in its dstPort field; egress records the queue depth it sees. */
-function probe(seen: number[]) {
-  return defineProgram<Record<string, never>>({
-    name: 'probe',
-    description: 'port chosen by the frame',
-    metadata: () => ({}),
-    build(p) {
-      const common = declareCommonHeader(p);
-      p.parser({ start: { extract: [common], verify: verifyCommonHeader, next: 'accept' } });
-      return {
-        ingress: (pkt) => pkt.sendToPort(readU16(pkt.buf, OFF_DSTPORT)),
-        egress: (pkt) => void seen.push(pkt.egressQueueBytes),
-      };
-    },
-  });
-}
+import { ECN_CE, ECN_ECT0, HEADER_BYTES, makeFrame, OFF_ECN } from '../../src/wire/common-header.js';
 
 /** A 2-port switch: port 0 takes frames in, port 1 sends them over a link with `cfg`. */
 function rig(cfg: Partial<LinkConfig>) {
@@ -37,7 +18,7 @@ function rig(cfg: Partial<LinkConfig>) {
   const c = linkConfig(cfg);
   const wires = [new LinkPort(in0, t.clock, c, createRng(1)), new LinkPort(out1, t.clock, c, createRng(2))];
   const seen: number[] = [];
-  const sw = new Switch({ name: 'sw', program: probe(seen), ports: wires, queues: wires.map(() => queueConfigOf(c)), clock: t.clock, rng: createRng(3), seed: 3 });
+  const sw = new Switch({ name: 'sw', program: probeProgram(seen), ports: wires, queues: wires.map(() => queueConfigOf(c)), clock: t.clock, rng: createRng(3), seed: 3 });
   const arrived: Uint8Array[] = [];
   far.onReceive((f) => arrived.push(f));
   /** `n` frames of `bytes` each, all at this instant, to port 1 */
@@ -86,7 +67,7 @@ describe('traffic manager', () => {
     const t = new SimTransport();
     const [a] = t.linkSync('sw:0', 'x');
     const q = queueConfigOf(linkConfig({}));
-    expect(() => new Switch({ name: 'sw', program: probe([]), ports: [a], queues: [q], clock: t.clock, rng: createRng(1), seed: 1 })).toThrow(/port 0 .* not a link's wire/);
-    expect(() => new Switch({ name: 'sw', program: probe([]), ports: [a], queues: [], clock: t.clock, rng: createRng(1), seed: 1 })).toThrow(/0 queue configs for 1 ports/);
+    expect(() => new Switch({ name: 'sw', program: probeProgram([]), ports: [a], queues: [q], clock: t.clock, rng: createRng(1), seed: 1 })).toThrow(/port 0 .* not a link's wire/);
+    expect(() => new Switch({ name: 'sw', program: probeProgram([]), ports: [a], queues: [], clock: t.clock, rng: createRng(1), seed: 1 })).toThrow(/0 queue configs for 1 ports/);
   });
 });
