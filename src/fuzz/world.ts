@@ -1,6 +1,6 @@
 import { SimClock } from '../net/sim-clock.js';
 import { createRng, mixLabel } from '../net/rng.js';
-import type { PipelineEnv, PortInfo, ProgramFactory } from '../pipeline/program.js';
+import type { PipelineEnv, ProgramFactory } from '../pipeline/program.js';
 import type { Clock } from '../net/clock.js';
 import type { FrameHandler, Port } from '../net/port.js';
 import { Switch } from '../switch/switch.js';
@@ -8,7 +8,8 @@ import { loadProgram } from '../run/registry.js';
 import { leafSpineTopology } from '../topology/leaf-spine.js';
 import { installRoutes } from '../topology/routing-controller.js';
 import { AggregationManager } from '../topology/aggregation-manager.js';
-import { nodeByName, portsOf, type Topology } from '../topology/types.js';
+import { nodeByName, type Topology } from '../topology/types.js';
+import { portInfoOf } from '../topology/port-info.js';
 import { PROTO_SHARP, PROTO_SWITCHML } from '../wire/protocols.js';
 
 /**
@@ -55,13 +56,6 @@ export interface FuzzWorld {
 export function switchOptions(topo: Topology, name: string, scheme: string): Record<string, unknown> {
   const node = nodeByName(topo, name);
   return { loadBalancing: scheme, aggregation: { slots: FUZZ_SLOTS * 4, elementsPerPacket: FUZZ_ELEMENTS }, address: node.address };
-}
-
-/** What every switch's target knows of its ports: which face hosts; every line 100 Gbit/s. */
-export function portInfoOf(topo: Topology, name: string): PortInfo[] {
-  const info = Array.from({ length: nodeByName(topo, name).ports }, () => ({ facesHost: false, rateGbps: 0 }));
-  for (const pp of portsOf(topo, name)) info[pp.port] = { facesHost: nodeByName(topo, pp.peer).role === 'host', rateGbps: 100 };
-  return info;
 }
 
 /** The load-balancing scheme a program runs (aggregation programs forward with ecmp). */
@@ -114,7 +108,7 @@ export async function buildWorld(o: WorldOptions): Promise<{ world: FuzzWorld; s
         rng: rng.fork(`switch:${name}`),
         clock,
         portCount: nodeByName(topo, name).ports,
-        ports: portInfoOf(topo, name),
+        ports: portInfoOf(topo, name, () => 100), // every line 100 Gbit/s
         options: switchOptions(topo, name, schemeOf(o.program)),
       }),
     );

@@ -11,6 +11,7 @@ import type { DirectionStats, Port } from '../net/port.js';
 import type { QueueConfig } from '../net/egress-queue.js';
 import { Switch } from '../switch/switch.js';
 import type { PortInfo, ProgramFactory } from '../pipeline/program.js';
+import { portInfoOf } from '../topology/port-info.js';
 import type { LinkSpec, Topology } from '../topology/types.js';
 import { nodeByName } from '../topology/types.js';
 import { installRoutes, SOURCE_GUARD_COUNTER } from '../topology/routing-controller.js';
@@ -308,16 +309,14 @@ export class Fabric {
       wired.push({ spec: l, config, ab, ba, down });
     }
     // What a target knows of its ports: which face hosts (edge ports) and their line rates.
-    const portInfo = (name: string): PortInfo[] => {
-      const info = Array.from({ length: nodeByName(topo, name).ports }, (): PortInfo => ({ facesHost: false, rateGbps: 0 }));
-      for (const { spec: l, config } of wired) {
-        for (const [me, port, peer] of [[l.a, l.aPort, l.b], [l.b, l.bPort, l.a]] as const) {
-          if (me !== name) continue;
-          info[port] = { facesHost: nodeByName(topo, peer).role === 'host', rateGbps: config.rateGbps };
-        }
+    const rates = new Map<string, number[]>();
+    for (const { spec: l, config } of wired) {
+      for (const [me, port] of [[l.a, l.aPort], [l.b, l.bPort]] as const) {
+        if (!rates.has(me)) rates.set(me, []);
+        rates.get(me)![port] = config.rateGbps;
       }
-      return info;
-    };
+    }
+    const portInfo = (name: string): PortInfo[] => portInfoOf(topo, name, (port) => rates.get(name)?.[port] ?? 0);
     for (const name of topo.switches) {
       if (!this.isLocal(name) && !placement?.shadowSwitches) continue;
       this.switches.set(
